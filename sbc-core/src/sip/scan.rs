@@ -52,7 +52,10 @@ pub(crate) fn escapes_valid(s: &[u8]) -> bool {
 pub(crate) fn trim(s: &[u8]) -> &[u8] {
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let start = s.iter().position(|b| !is_space(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !is_space(b)).map_or(start, |e| e + 1);
+    let end = s
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -147,12 +150,6 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
-    }
-
-    pub(crate) fn bump(&mut self) {
-        if self.pos < self.s.len() {
-            self.pos += 1;
-        }
     }
 
     /// Skips linear white space: SP, HTAB, and CRLF followed by SP/HTAB (a

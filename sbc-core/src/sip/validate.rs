@@ -1,0 +1,1 @@
+//! Request and response validation after parsing (being written).
