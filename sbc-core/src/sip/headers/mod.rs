@@ -49,7 +49,7 @@ pub trait HeaderAccess {
     }
 
     /// The From header.
-    fn from_addr(&self) -> Result<NameAddr<'_>, Error> {
+    fn from_hdr(&self) -> Result<NameAddr<'_>, Error> {
         let v = self
             .header(HeaderName::From)
             .ok_or(Error::Missing("From"))?;
@@ -57,7 +57,7 @@ pub trait HeaderAccess {
     }
 
     /// The To header.
-    fn to_addr(&self) -> Result<NameAddr<'_>, Error> {
+    fn to_hdr(&self) -> Result<NameAddr<'_>, Error> {
         let v = self.header(HeaderName::To).ok_or(Error::Missing("To"))?;
         NameAddr::parse(v, "To")
     }
