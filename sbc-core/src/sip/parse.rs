@@ -260,7 +260,7 @@ Content-Length: 4\r\n\r\nbody";
             v.header(HeaderName::Subject),
             Some(&b"hello\r\n  world"[..])
         );
-        assert_eq!(v.to_hdr().unwrap().display, Some(&b"Bob"[..]));
+        assert_eq!(v.header_to().unwrap().display, Some(&b"Bob"[..]));
         assert_eq!(v.content_length(), Ok(Some(4)));
     }
 

@@ -49,7 +49,7 @@ pub trait HeaderAccess {
     }
 
     /// The From header.
-    fn from_hdr(&self) -> Result<NameAddr<'_>, Error> {
+    fn header_from(&self) -> Result<NameAddr<'_>, Error> {
         let v = self
             .header(HeaderName::From)
             .ok_or(Error::Missing("From"))?;
@@ -57,7 +57,7 @@ pub trait HeaderAccess {
     }
 
     /// The To header.
-    fn to_hdr(&self) -> Result<NameAddr<'_>, Error> {
+    fn header_to(&self) -> Result<NameAddr<'_>, Error> {
         let v = self.header(HeaderName::To).ok_or(Error::Missing("To"))?;
         NameAddr::parse(v, "To")
     }

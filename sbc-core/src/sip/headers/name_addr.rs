@@ -106,7 +106,7 @@ mod tests {
     }
 
     #[test]
-    fn addr_spec_params_belong_to_hdr() {
+    fn addr_spec_params_belong_header_to() {
         let a =
             NameAddr::parse(b"sip:+19725552222@gw1.example.net;unknownparam", "Contact").unwrap();
         assert_eq!(a.params.get("unknownparam"), Some(None));
