@@ -50,6 +50,10 @@ pub enum Error {
     /// Content-Length is malformed or disagrees with the bytes received.
     #[error("Content-Length disagrees with the message")]
     ContentLength,
+    /// A datagram shorter than its Content-Length says (RFC 3261 §18.3:
+    /// discarded on UDP).
+    #[error("datagram shorter than its Content-Length")]
+    Truncated,
     /// A Request-URI carrying URI headers (`?name=value`).
     #[error("Request-URI carries URI headers")]
     RequestUriHeaders,
@@ -60,7 +64,7 @@ impl Error {
     /// must be dropped silently instead.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Incomplete => None,
+            Error::Incomplete | Error::Truncated => None,
             Error::TooLarge { .. } => Some(513),
             Error::Version => Some(505),
             _ => Some(400),

@@ -37,7 +37,7 @@ pub fn frame_datagram(datagram: Bytes, limits: &Limits) -> Result<Frame, Error> 
     let bytes = datagram.slice(start..);
     let view = MessageView::parse(&bytes, limits)?;
     let end = match view.content_length()? {
-        Some(n) if n > view.rest.len() => return Err(Error::ContentLength),
+        Some(n) if n > view.rest.len() => return Err(Error::Truncated),
         Some(n) => view.head_len + n,
         None => bytes.len(),
     };
