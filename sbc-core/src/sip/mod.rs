@@ -1,5 +1,6 @@
 //! SIP (RFC 3261).
 
+pub mod auth_header;
 pub mod error;
 pub mod header_name;
 pub mod method;
