@@ -1,6 +1,7 @@
 //! SIP (RFC 3261).
 
 pub mod auth_header;
+pub mod digest;
 pub mod error;
 pub mod header_name;
 pub mod method;
