@@ -3,7 +3,7 @@
 //!
 //! This module owns the Digest algorithms and their hashing (the RFC's `H`,
 //! `KD`, `A1` and `A2`), typed views of a Digest challenge and of Digest
-//! credentials, the client that answers challenges (`DigestClient`) and the
+//! credentials, the client that answers challenges ([`DigestClient`]) and the
 //! server that issues and checks them ([`DigestServer`]). Both halves are
 //! sans-IO: time comes in as a [`Duration`](std::time::Duration) since the Unix
 //! epoch, randomness from an injected [`rand::RngCore`], and header values go
@@ -14,6 +14,7 @@
 //! [`DigestError::UnsupportedQop`].
 
 mod algorithm;
+mod client;
 mod server;
 mod view;
 
@@ -23,6 +24,7 @@ use super::auth_header::AuthHeaderError;
 use super::header_name::HeaderName;
 
 pub use algorithm::Algorithm;
+pub use client::DigestClient;
 pub use server::{
     AuthenticatedUser, DigestServer, DigestServerConfig, MalformedCredentials, RejectAction,
     Rejection,
