@@ -8,6 +8,8 @@
 //! owned, editable form used by the transaction and dialog layers; its header
 //! values are `Bytes` slices of the received buffer until they are edited.
 
+pub mod auth_header;
+pub mod digest;
 pub mod error;
 pub mod framing;
 pub mod header_name;
