@@ -1,0 +1,4 @@
+//! The gateway: every socket, timer, task and file of the product lives in
+//! this crate; the protocol logic it drives is in the sans-IO `sbc-core`.
+
+pub mod config;
