@@ -2,3 +2,4 @@
 //! this crate; the protocol logic it drives is in the sans-IO `sbc-core`.
 
 pub mod config;
+pub mod redact;
