@@ -2,4 +2,5 @@
 //! this crate; the protocol logic it drives is in the sans-IO `sbc-core`.
 
 pub mod config;
+pub mod logging;
 pub mod redact;
