@@ -1,5 +1,55 @@
-//! The gateway binary: every socket, timer and task of the product lives here.
+//! The `gateway` binary: parses the command line, loads the configuration,
+//! sets up logging and starts the runtime. All of it lives in the library.
 
-fn main() {
-    println!("gateway: not yet wired");
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use gateway::cli::Cli;
+use gateway::config::{self, Config};
+use gateway::logging;
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // A configuration or start-up error is the operator's to fix: the
+            // cause chain on one line, no backtrace.
+            eprintln!("gateway: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref(), config::process_env()).with_context(|| {
+        match &cli.config {
+            Some(path) => format!("invalid configuration ({})", path.display()),
+            None => "invalid configuration".to_owned(),
+        }
+    })?;
+    if cli.print_config {
+        print!("{}", config.to_toml());
+        return Ok(());
+    }
+    logging::init(&config.log).context("cannot set up logging")?;
+
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "sbc-gateway starting");
+    tracing::info!(listen = %config.http.listen, "HTTPS listener");
+    for listen in &config.sip.listen {
+        tracing::info!(%listen, "SIP listener");
+    }
+    let ports = &config.media.rtp_ports;
+    tracing::info!(
+        public_ip = %config.media.public_ip,
+        webrtc_port = config.media.webrtc_port,
+        rtp_ports = format_args!("{}-{}", ports.start(), ports.end()),
+        "media addresses"
+    );
+    match &config.pbx.uri {
+        Some(uri) => tracing::info!(pbx = %uri, "browser calls go to the configured PBX"),
+        None => tracing::info!("pbx.uri unset: browser calls go to the embedded demo PBX"),
+    }
+    tracing::info!("runtime not yet wired");
+    Ok(())
 }

@@ -1,0 +1,13 @@
+//! The gateway: every socket, timer, task and file of the product lives in
+//! this crate; the protocol logic it drives is in the sans-IO `sbc-core`.
+//!
+//! Start-up, as `main` does it: [`cli::Cli`] is parsed, [`config::Config`] is
+//! loaded from the optional file and `SBC_*` variables, [`logging::init`]
+//! installs the subscriber and the [`redact`] switch, and [`tls`] provides the
+//! listeners' TLS configurations.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod redact;
+pub mod tls;
