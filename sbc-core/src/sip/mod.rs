@@ -8,6 +8,7 @@
 //! owned, editable form used by the transaction and dialog layers; its header
 //! values are `Bytes` slices of the received buffer until they are edited.
 
+pub mod dialog;
 pub mod error;
 pub mod framing;
 pub mod header_name;
