@@ -10,6 +10,7 @@
 
 pub mod auth_header;
 pub mod digest;
+pub mod dialog;
 pub mod error;
 pub mod framing;
 pub mod header_name;
@@ -17,6 +18,7 @@ pub mod headers;
 pub mod message;
 pub mod method;
 pub mod parse;
+pub mod request;
 pub(crate) mod scan;
 pub mod uri;
 pub mod validate;
