@@ -15,6 +15,7 @@ pub mod headers;
 pub mod message;
 pub mod method;
 pub mod parse;
+pub mod response;
 pub(crate) mod scan;
 pub mod uri;
 pub mod validate;
