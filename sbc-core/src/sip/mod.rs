@@ -17,6 +17,7 @@ pub mod method;
 pub mod parse;
 pub mod response;
 pub(crate) mod scan;
+pub mod transaction;
 pub mod uri;
 pub mod validate;
 
