@@ -18,13 +18,19 @@
 //! source address, as RFC 3581 `rport` would have it, or the same
 //! connection), which is what an SBC in front of NATed peers needs.
 
+mod client;
+mod common;
 mod error;
 mod key;
+mod layer;
+mod machine;
 mod requests;
+mod server;
 pub mod timer;
 
 pub use error::Error;
 pub use key::{Branch, ClientKey, ServerKey, TransactionId};
+pub use layer::TransactionLayer;
 pub use requests::{build_ack, build_cancel};
 pub use timer::{Timer, TimerConfig};
 
