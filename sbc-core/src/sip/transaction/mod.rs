@@ -28,6 +28,9 @@ mod requests;
 mod server;
 pub mod timer;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::Error;
 pub use key::{Branch, ClientKey, ServerKey, TransactionId};
 pub use layer::TransactionLayer;
