@@ -19,7 +19,9 @@ pub mod message;
 pub mod method;
 pub mod parse;
 pub mod request;
+pub mod response;
 pub(crate) mod scan;
+pub mod transaction;
 pub mod uri;
 pub mod validate;
 

@@ -1,0 +1,96 @@
+//! Building a response from the request it answers (RFC 3261 §8.2.6): the
+//! headers a response copies from its request, and the To tag a UAS adds.
+
+use super::header_name::HeaderName;
+use super::headers::NameAddr;
+use super::message::Message;
+use bytes::{Bytes, BytesMut};
+
+/// A response to `request` with status `code`: copies every Via (in order),
+/// From, To, Call-ID and CSeq, and for a 100 also Timestamp (§8.2.6.1).
+///
+/// `to_tag` is added to To when To has no tag yet; give one for every
+/// response but 100 Trying (§8.2.6.2). A To that does not parse is copied
+/// as it is. No body, no Contact: the caller adds what its method needs.
+pub fn response_to(
+    request: &Message,
+    code: u16,
+    reason: impl Into<Bytes>,
+    to_tag: Option<&str>,
+) -> Message {
+    let mut response = Message::response(code, reason);
+    for h in request.headers.iter() {
+        match h.name {
+            HeaderName::Via | HeaderName::From | HeaderName::CallId | HeaderName::CSeq => {
+                response.headers.push(h.name, h.value.clone());
+            }
+            HeaderName::To => {
+                response.headers.push(h.name, with_tag(&h.value, to_tag));
+            }
+            HeaderName::Other if code == 100 && h.raw_name.eq_ignore_ascii_case(b"Timestamp") => {
+                response
+                    .headers
+                    .push_raw(Bytes::from_static(b"Timestamp"), h.value.clone());
+            }
+            _ => {}
+        }
+    }
+    response
+}
+
+/// `to` with `;tag=<tag>` appended, unless it already has a tag, `tag` is
+/// `None`, or `to` does not parse.
+fn with_tag(to: &Bytes, tag: Option<&str>) -> Bytes {
+    let Some(tag) = tag else {
+        return to.clone();
+    };
+    match NameAddr::parse(to, "To") {
+        Ok(addr) if addr.tag().is_none() => {
+            let mut out = BytesMut::with_capacity(to.len() + 5 + tag.len());
+            out.extend_from_slice(to);
+            out.extend_from_slice(b";tag=");
+            out.extend_from_slice(tag.as_bytes());
+            out.freeze()
+        }
+        _ => to.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::Limits;
+    use crate::sip::headers::HeaderAccess;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@example.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1\r\n\
+v: SIP/2.0/UDP a.example.com;branch=z9hG4bK2;received=192.0.2.1\r\n\
+Max-Forwards: 69\r\nFrom: <sip:a@example.com>;tag=fa\r\nt: Bob <sip:bob@example.com>\r\n\
+Call-ID: cid\r\nCSeq: 7 INVITE\r\nTimestamp: 54\r\nContact: <sip:a@192.0.2.1>\r\n\
+Content-Length: 0\r\n\r\n";
+
+    #[test]
+    fn copies_the_transaction_headers() {
+        let req = Message::parse(Bytes::from_static(INVITE), &Limits::default()).unwrap();
+        let trying = response_to(&req, 100, "Trying", None);
+        assert_eq!(trying.status(), Some(100));
+        assert_eq!(trying.vias().count(), 2);
+        assert_eq!(trying.header_to().unwrap().tag(), None);
+        assert_eq!(trying.headers.get_raw("timestamp").unwrap(), "54");
+        assert!(trying.headers.get(HeaderName::Contact).is_none());
+        assert!(trying.headers.get(HeaderName::MaxForwards).is_none());
+
+        let ok = response_to(&req, 200, "OK", Some("uas1"));
+        assert_eq!(ok.header_to().unwrap().tag(), Some(&b"uas1"[..]));
+        assert_eq!(ok.header_from().unwrap().tag(), Some(&b"fa"[..]));
+        assert_eq!(ok.call_id().unwrap(), b"cid");
+        assert_eq!(ok.cseq().unwrap().seq, 7);
+        assert!(ok.headers.get_raw("Timestamp").is_none());
+        let printed = ok.to_bytes();
+        let again = Message::parse(printed, &Limits::default()).unwrap();
+        assert_eq!(again.top_via().unwrap().branch(), Some(&b"z9hG4bK1"[..]));
+
+        let again_tagged = response_to(&ok, 200, "OK", Some("other"));
+        assert_eq!(again_tagged.header_to().unwrap().tag(), Some(&b"uas1"[..]));
+    }
+}
