@@ -10,4 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod redact;
+pub mod runtime;
+pub mod sip_service;
 pub mod tls;

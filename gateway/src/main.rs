@@ -8,6 +8,8 @@ use clap::Parser;
 use gateway::cli::Cli;
 use gateway::config::{self, Config};
 use gateway::logging;
+use gateway::runtime;
+use gateway::sip_service::GatewayService;
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -50,6 +52,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(uri) => tracing::info!(pbx = %uri, "browser calls go to the configured PBX"),
         None => tracing::info!("pbx.uri unset: browser calls go to the embedded demo PBX"),
     }
-    tracing::info!("runtime not yet wired");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    tokio.block_on(serve(config))
+}
+
+/// Starts the SIP stack and serves until SIGTERM or Ctrl-C.
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let wants_tls = config
+        .sip
+        .listen
+        .iter()
+        .any(|l| l.transport == config::SipTransport::Tls);
+    let tls_server = if wants_tls {
+        let server = gateway::tls::server_config_or_generate(
+            &config.sip.tls_cert,
+            &config.sip.tls_key,
+            config.media.public_ip,
+        )
+        .context("cannot set up TLS for SIP")?;
+        Some(std::sync::Arc::new(server))
+    } else {
+        None
+    };
+    let service = GatewayService::new(config.sip.user_agent.clone());
+    let sip = runtime::start_sip(&config.sip, service, tls_server, None)
+        .await
+        .context("cannot bind the SIP listeners")?;
+    wait_for_signal().await;
+    tracing::info!("stopping");
+    sip.stop();
+    let _ = tokio::time::timeout(runtime::STOP_GRACE, sip.task).await;
     Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

@@ -9,8 +9,8 @@
 //! values are `Bytes` slices of the received buffer until they are edited.
 
 pub mod auth_header;
-pub mod digest;
 pub mod dialog;
+pub mod digest;
 pub mod error;
 pub mod framing;
 pub mod header_name;
@@ -22,6 +22,7 @@ pub mod request;
 pub mod response;
 pub(crate) mod scan;
 pub mod transaction;
+pub mod transport;
 pub mod uri;
 pub mod validate;
 

@@ -31,6 +31,7 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::sip::transport::Transport;
 pub use error::Error;
 pub use key::{Branch, ClientKey, ServerKey, TransactionId};
 pub use layer::TransactionLayer;
@@ -39,48 +40,7 @@ pub use timer::{Timer, TimerConfig};
 
 use crate::sip::message::Message;
 use bytes::Bytes;
-use std::fmt;
 use std::net::SocketAddr;
-
-/// A transport SIP runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// UDP: unreliable, so transactions retransmit.
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS over TCP.
-    Tls,
-    /// WebSocket (RFC 7118).
-    Ws,
-    /// Secure WebSocket (RFC 7118).
-    Wss,
-}
-
-impl Transport {
-    /// True for every transport but UDP: no retransmissions, and the
-    /// absorbing timers D, I, J and K are zero.
-    pub fn is_reliable(self) -> bool {
-        !matches!(self, Transport::Udp)
-    }
-
-    /// The transport token of a Via (`UDP`, `TCP`, `TLS`, `WS`, `WSS`).
-    pub fn via_token(self) -> &'static str {
-        match self {
-            Transport::Udp => "UDP",
-            Transport::Tcp => "TCP",
-            Transport::Tls => "TLS",
-            Transport::Ws => "WS",
-            Transport::Wss => "WSS",
-        }
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.via_token())
-    }
-}
 
 /// The other end of a hop: a transport and an address. For connection
 /// transports the runtime maps it to the connection.

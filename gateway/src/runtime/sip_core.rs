@@ -1,0 +1,245 @@
+//! The SIP core task: the one task that drives the sans-IO transaction
+//! layer. It frames, parses and validates what the transports receive,
+//! answers malformed requests itself, feeds the rest to the transaction
+//! layer with the current time, sends what the layer transmits and hands
+//! its events to a [`TransactionUser`] (the gateway's UAS core, or a test
+//! user agent). The clock is read here and nowhere below.
+
+use super::transport::{Inbound, Transports};
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use sbc_core::sip::framing::{Frame, frame_datagram};
+use sbc_core::sip::response::response_to;
+use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionLayer, Transport};
+use sbc_core::sip::validate::{validate_request, validate_response};
+use sbc_core::sip::{Limits, Message};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, trace};
+
+/// What a transaction user may do while handling an event: use the
+/// transaction layer, the transports' addresses, and the seeded RNG.
+pub struct SipContext<'a> {
+    /// The transaction layer.
+    pub layer: &'a mut TransactionLayer,
+    /// The transports (for local addresses).
+    pub transports: &'a Transports,
+    /// Randomness for tags, branches and Call-IDs.
+    pub rng: &'a mut StdRng,
+}
+
+impl SipContext<'_> {
+    /// The `host:port` this process is reached at over `transport` by
+    /// `peer`, for Via sent-by and Contact.
+    pub fn local_addr(
+        &self,
+        transport: Transport,
+        peer: std::net::SocketAddr,
+    ) -> Option<std::net::SocketAddr> {
+        self.transports
+            .listener_for(transport, peer)
+            .map(|l| l.addr)
+    }
+}
+
+/// The layer above transactions: reacts to their events, may keep timers of
+/// its own.
+pub trait TransactionUser: Send {
+    /// A transaction event happened.
+    fn on_event(&mut self, now: Instant, event: TransactionEvent, sip: &mut SipContext<'_>);
+
+    /// The user's next deadline, if any.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Called when the deadline passed (or earlier: check `now`).
+    fn handle_timeout(&mut self, _now: Instant, _sip: &mut SipContext<'_>) {}
+
+    /// True when the user is done and the core may stop (test agents).
+    fn is_finished(&self) -> bool {
+        false
+    }
+}
+
+/// Runs the SIP core until `shutdown` turns true, the inbound channel
+/// closes, or the user says it is finished.
+pub async fn run<U: TransactionUser>(
+    mut layer: TransactionLayer,
+    transports: Transports,
+    mut inbound: mpsc::Receiver<Inbound>,
+    mut user: U,
+    mut rng: StdRng,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) -> U {
+    loop {
+        flush(&mut layer, &transports, &mut user, &mut rng);
+        if user.is_finished() || *shutdown.borrow() {
+            return user;
+        }
+        let deadline = [layer.poll_timeout(), user.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or_else(|| now() + Duration::from_secs(3600));
+        tokio::select! {
+            received = inbound.recv() => {
+                let Some(received) = received else { return user };
+                handle_inbound(&mut layer, &transports, received, &limits);
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                let now = now();
+                layer.handle_timeout(now);
+                let mut ctx = SipContext { layer: &mut layer, transports: &transports, rng: &mut rng };
+                user.handle_timeout(now, &mut ctx);
+            }
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// The current time; the one clock read of the SIP path.
+pub fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Sends everything the layer wants sent and delivers every event, until
+/// neither has anything left (an event may cause more transmits).
+fn flush<U: TransactionUser>(
+    layer: &mut TransactionLayer,
+    transports: &Transports,
+    user: &mut U,
+    rng: &mut StdRng,
+) {
+    loop {
+        let mut progressed = false;
+        while let Some(t) = layer.poll_transmit() {
+            progressed = true;
+            transports.send(t.to, t.message);
+        }
+        while let Some(event) = layer.poll_event() {
+            progressed = true;
+            let mut ctx = SipContext {
+                layer,
+                transports,
+                rng,
+            };
+            user.on_event(now(), event, &mut ctx);
+        }
+        if !progressed {
+            return;
+        }
+    }
+}
+
+fn handle_inbound(
+    layer: &mut TransactionLayer,
+    transports: &Transports,
+    received: Inbound,
+    limits: &Limits,
+) {
+    let Inbound { peer, data } = received;
+    let frame = if peer.transport == Transport::Udp {
+        match frame_datagram(data, limits) {
+            Ok(Frame::Message(m)) => m,
+            Ok(Frame::KeepAlive { .. }) => return,
+            Err(e) => {
+                trace!(addr = %peer.addr, error = %e, "unframeable datagram dropped");
+                return;
+            }
+        }
+    } else {
+        data
+    };
+    let msg = match Message::parse(frame.clone(), limits) {
+        Ok(m) => m,
+        Err(e) => {
+            reject_unparseable(transports, peer, &frame, &e, limits);
+            return;
+        }
+    };
+    let verdict = if msg.is_request() {
+        validate_request(&msg)
+    } else {
+        validate_response(&msg)
+    };
+    if let Err(e) = verdict {
+        debug!(addr = %peer.addr, error = %e, "invalid message");
+        if msg.is_request() {
+            if let Some(code) = e.status() {
+                reply_statelessly(transports, peer, &msg, code, &e.to_string());
+            }
+        }
+        return;
+    }
+    layer.handle_message(now(), msg, peer);
+}
+
+/// A request whose head parsed but whose body framing is wrong still gets
+/// its 400 when its Via can be read; anything else is dropped.
+fn reject_unparseable(
+    transports: &Transports,
+    peer: Peer,
+    frame: &Bytes,
+    error: &sbc_core::sip::Error,
+    limits: &Limits,
+) {
+    debug!(addr = %peer.addr, %error, "unparseable message");
+    let Some(code) = error.status() else { return };
+    let Ok(view) = sbc_core::sip::MessageView::parse(frame, limits) else {
+        return;
+    };
+    if !view.is_request() {
+        return;
+    }
+    let Ok(head) = Message::from_view(&sbc_core::sip::MessageView { rest: &[], ..view }, frame)
+    else {
+        return;
+    };
+    reply_statelessly(transports, peer, &head, code, &error.to_string());
+}
+
+fn reply_statelessly(transports: &Transports, peer: Peer, request: &Message, code: u16, why: &str) {
+    use sbc_core::sip::headers::HeaderAccess;
+    if request.top_via().is_err() || request.method() == Some(&sbc_core::sip::Method::Ack) {
+        return;
+    }
+    let mut response = response_to(request, code, reason_phrase(code), None);
+    response.headers.push(
+        sbc_core::sip::HeaderName::Warning,
+        format!("399 gateway \"{}\"", why.replace('"', "'")),
+    );
+    transports.send(peer, response.to_bytes());
+}
+
+/// The standard reason phrase of the codes this process sends itself.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        180 => "Ringing",
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        483 => "Too Many Hops",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        _ => "Unknown",
+    }
+}
