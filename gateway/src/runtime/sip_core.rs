@@ -141,11 +141,12 @@ fn handle_inbound(
 ) {
     let Inbound { peer, data } = received;
     let frame = if peer.transport == Transport::Udp {
-        match frame_datagram(data, limits) {
+        match frame_datagram(data.clone(), limits) {
             Ok(Frame::Message(m)) => m,
             Ok(Frame::KeepAlive { .. }) => return,
             Err(e) => {
-                trace!(addr = %peer.addr, error = %e, "unframeable datagram dropped");
+                trace!(addr = %peer.addr, error = %e, "unframeable datagram");
+                reject_unparseable(transports, peer, &data, &e, limits);
                 return;
             }
         }
@@ -187,6 +188,15 @@ fn reject_unparseable(
 ) {
     debug!(addr = %peer.addr, %error, "unparseable message");
     let Some(code) = error.status() else { return };
+    // A request line naming another SIP version still earns its 505: read
+    // the head as if it said SIP/2.0, only to address the response.
+    let rewritten;
+    let frame = if matches!(error, sbc_core::sip::Error::Version) {
+        rewritten = with_version_2(frame);
+        &rewritten
+    } else {
+        frame
+    };
     let Ok(view) = sbc_core::sip::MessageView::parse(frame, limits) else {
         return;
     };
@@ -198,6 +208,25 @@ fn reject_unparseable(
         return;
     };
     reply_statelessly(transports, peer, &head, code, &error.to_string());
+}
+
+/// `frame` with the version of its request line replaced by `SIP/2.0`.
+fn with_version_2(frame: &Bytes) -> Bytes {
+    let line_end = frame
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(frame.len());
+    let line = frame[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&frame[..line_end]);
+    let Some(space) = line.iter().rposition(|&b| b == b' ') else {
+        return frame.clone();
+    };
+    let mut out = Vec::with_capacity(frame.len());
+    out.extend_from_slice(&line[..=space]);
+    out.extend_from_slice(b"SIP/2.0");
+    out.extend_from_slice(&frame[line.len()..]);
+    Bytes::from(out)
 }
 
 fn reply_statelessly(transports: &Transports, peer: Peer, request: &Message, code: u16, why: &str) {
