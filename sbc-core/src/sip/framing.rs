@@ -165,7 +165,7 @@ mod tests {
         short.pop();
         assert_eq!(
             frame_datagram(Bytes::from(short), &l),
-            Err(Error::ContentLength)
+            Err(Error::Truncated)
         );
     }
 
