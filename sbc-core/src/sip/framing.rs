@@ -131,14 +131,20 @@ impl StreamFramer {
     }
 }
 
-/// Offset just past the blank line ending the head (CRLFCRLF, or LFLF).
+/// Offset just past the blank line ending the head, found as
+/// [`MessageView::parse`] reads lines (CRLF or a bare LF): the first LF
+/// followed by LF or CRLF.
 fn find_head_end(buf: &[u8]) -> Option<usize> {
-    let crlf = memchr::memmem::find(buf, b"\r\n\r\n").map(|p| p + 4);
-    let lf = memchr::memmem::find(buf, b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    let mut pos = 0;
+    while let Some(i) = memchr::memchr(b'\n', &buf[pos..]) {
+        let lf = pos + i;
+        match &buf[lf + 1..] {
+            [b'\n', ..] => return Some(lf + 2),
+            [b'\r', b'\n', ..] => return Some(lf + 3),
+            _ => pos = lf + 1,
+        }
     }
+    None
 }
 
 #[cfg(test)]
@@ -189,6 +195,24 @@ mod tests {
         );
         assert_eq!(f.poll_frame(), Ok(None));
         assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
+    fn stream_head_ends_where_the_parser_says() {
+        // A bare LF then CRLF ends the head for the parser, so it must for
+        // the framer too, or the next message's bytes become this body.
+        let msg: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nl: 0\n\r\n";
+        let mut f = StreamFramer::new(Limits::default());
+        f.push(msg).unwrap();
+        f.push(b"OPTIONS sip:c@d SIP/2.0\r\nl: 0\r\n\r\n").unwrap();
+        assert_eq!(
+            f.poll_frame(),
+            Ok(Some(Frame::Message(Bytes::from_static(msg))))
+        );
+        let Ok(Some(Frame::Message(second))) = f.poll_frame() else {
+            panic!("second message expected");
+        };
+        assert!(second.starts_with(b"OPTIONS sip:c@d"));
     }
 
     #[test]
