@@ -95,7 +95,7 @@ impl StreamFramer {
         let body_len = MessageView::parse(&self.buf[..head_end], &self.limits)?
             .content_length()?
             .ok_or(Error::ContentLength)?;
-        let total = head_end + body_len;
+        let total = head_end.saturating_add(body_len);
         if total > self.limits.max_message_size {
             return Err(Error::TooLarge {
                 limit: self.limits.max_message_size,
@@ -226,5 +226,13 @@ mod tests {
             max_headers: 10,
         });
         assert!(f.push(&[b'a'; 100]).is_err());
+    }
+
+    #[test]
+    fn stream_content_length_past_usize_is_too_large() {
+        let mut f = StreamFramer::new(Limits::default());
+        f.push(b"OPTIONS sip:a@b SIP/2.0\r\nl: 18446744073709551615\r\n\r\n")
+            .unwrap();
+        assert_eq!(f.poll_frame(), Err(Error::TooLarge { limit: 65_535 }));
     }
 }
