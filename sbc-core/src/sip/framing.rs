@@ -49,6 +49,11 @@ pub fn frame_datagram(datagram: Bytes, limits: &Limits) -> Result<Frame, Error> 
 pub struct StreamFramer {
     buf: BytesMut,
     limits: Limits,
+    /// Bytes at the front of `buf` already searched for the end of a head,
+    /// so bytes trickling in are not searched again and again.
+    scanned: usize,
+    /// The length of the message at the front, once its head is parsed.
+    pending: Option<usize>,
 }
 
 impl StreamFramer {
@@ -58,6 +63,8 @@ impl StreamFramer {
         StreamFramer {
             buf: BytesMut::new(),
             limits,
+            scanned: 0,
+            pending: None,
         }
     }
 
@@ -81,10 +88,15 @@ impl StreamFramer {
     /// The next complete frame, `Ok(None)` when more bytes are needed. An
     /// error is fatal for the connection: the stream cannot be resynchronised.
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, Error> {
+        if let Some(total) = self.pending {
+            return Ok(self.take_message(total));
+        }
         if let Some(frame) = self.poll_keep_alive() {
             return Ok(frame);
         }
-        let Some(head_end) = find_head_end(&self.buf) else {
+        let Some(head_end) = find_head_end(&self.buf, self.scanned) else {
+            // A LF in the last two bytes may yet turn out to end the head.
+            self.scanned = self.buf.len().saturating_sub(2);
             if self.buf.len() > self.limits.max_message_size {
                 return Err(Error::TooLarge {
                     limit: self.limits.max_message_size,
@@ -101,14 +113,23 @@ impl StreamFramer {
                 limit: self.limits.max_message_size,
             });
         }
-        if self.buf.len() < total {
-            return Ok(None);
-        }
-        Ok(Some(Frame::Message(self.buf.split_to(total).freeze())))
+        Ok(self.take_message(total))
     }
 }
 
 impl StreamFramer {
+    /// Splits off the message of `total` bytes at the front once it is all
+    /// there; until then remembers its length.
+    fn take_message(&mut self, total: usize) -> Option<Frame> {
+        if self.buf.len() < total {
+            self.pending = Some(total);
+            return None;
+        }
+        self.pending = None;
+        self.scanned = 0;
+        Some(Frame::Message(self.buf.split_to(total).freeze()))
+    }
+
     /// Recognises CRLF keep-alives at the head of the buffer: `Some(frame)`
     /// when one was consumed (or `Some(None)` while one may still be
     /// arriving), `None` when a message starts there.
@@ -134,8 +155,10 @@ impl StreamFramer {
 /// Offset just past the blank line ending the head, found as
 /// [`MessageView::parse`] reads lines (CRLF or a bare LF): the first LF
 /// followed by LF or CRLF.
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    let mut pos = 0;
+/// The search starts at `from`, which must not be past a LF whose
+/// following bytes were not yet received.
+fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut pos = from.min(buf.len());
     while let Some(i) = memchr::memchr(b'\n', &buf[pos..]) {
         let lf = pos + i;
         match &buf[lf + 1..] {
@@ -213,6 +236,22 @@ mod tests {
             panic!("second message expected");
         };
         assert!(second.starts_with(b"OPTIONS sip:c@d"));
+    }
+
+    #[test]
+    fn stream_byte_by_byte() {
+        let msg: &[u8] = b"OPTIONS sip:a@b SIP/2.0\nl: 3\n\r\nabc";
+        let mut f = StreamFramer::new(Limits::default());
+        let mut frames = Vec::new();
+        for b in msg.iter().chain(msg) {
+            f.push(&[*b]).unwrap();
+            while let Some(frame) = f.poll_frame().unwrap() {
+                frames.push(frame);
+            }
+        }
+        let one = Frame::Message(Bytes::from_static(msg));
+        assert_eq!(frames, vec![one.clone(), one]);
+        assert_eq!(f.buffered(), 0);
     }
 
     #[test]
