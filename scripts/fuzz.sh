@@ -34,7 +34,8 @@ cargo fuzz build -a >/dev/null
 status=0
 for t in "${targets[@]}"; do
     log="$logs/$t.log"
-    if cargo fuzz run -a "$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
+    if cargo fuzz run -a "$t" -- -max_total_time="$secs" -print_final_stats=1 \
+        -dict="$PWD/fuzz/sip.dict" >"$log" 2>&1; then
         result="no crash"
     else
         result="CRASH, see $log and fuzz/artifacts/$t/"
