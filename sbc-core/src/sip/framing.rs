@@ -49,6 +49,11 @@ pub fn frame_datagram(datagram: Bytes, limits: &Limits) -> Result<Frame, Error> 
 pub struct StreamFramer {
     buf: BytesMut,
     limits: Limits,
+    /// Bytes at the front of `buf` already searched for the end of a head,
+    /// so bytes trickling in are not searched again and again.
+    scanned: usize,
+    /// The length of the message at the front, once its head is parsed.
+    pending: Option<usize>,
 }
 
 impl StreamFramer {
@@ -58,6 +63,8 @@ impl StreamFramer {
         StreamFramer {
             buf: BytesMut::new(),
             limits,
+            scanned: 0,
+            pending: None,
         }
     }
 
@@ -81,10 +88,15 @@ impl StreamFramer {
     /// The next complete frame, `Ok(None)` when more bytes are needed. An
     /// error is fatal for the connection: the stream cannot be resynchronised.
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, Error> {
+        if let Some(total) = self.pending {
+            return Ok(self.take_message(total));
+        }
         if let Some(frame) = self.poll_keep_alive() {
             return Ok(frame);
         }
-        let Some(head_end) = find_head_end(&self.buf) else {
+        let Some(head_end) = find_head_end(&self.buf, self.scanned) else {
+            // A LF in the last two bytes may yet turn out to end the head.
+            self.scanned = self.buf.len().saturating_sub(2);
             if self.buf.len() > self.limits.max_message_size {
                 return Err(Error::TooLarge {
                     limit: self.limits.max_message_size,
@@ -95,20 +107,29 @@ impl StreamFramer {
         let body_len = MessageView::parse(&self.buf[..head_end], &self.limits)?
             .content_length()?
             .ok_or(Error::ContentLength)?;
-        let total = head_end + body_len;
+        let total = head_end.saturating_add(body_len);
         if total > self.limits.max_message_size {
             return Err(Error::TooLarge {
                 limit: self.limits.max_message_size,
             });
         }
-        if self.buf.len() < total {
-            return Ok(None);
-        }
-        Ok(Some(Frame::Message(self.buf.split_to(total).freeze())))
+        Ok(self.take_message(total))
     }
 }
 
 impl StreamFramer {
+    /// Splits off the message of `total` bytes at the front once it is all
+    /// there; until then remembers its length.
+    fn take_message(&mut self, total: usize) -> Option<Frame> {
+        if self.buf.len() < total {
+            self.pending = Some(total);
+            return None;
+        }
+        self.pending = None;
+        self.scanned = 0;
+        Some(Frame::Message(self.buf.split_to(total).freeze()))
+    }
+
     /// Recognises CRLF keep-alives at the head of the buffer: `Some(frame)`
     /// when one was consumed (or `Some(None)` while one may still be
     /// arriving), `None` when a message starts there.
@@ -131,14 +152,22 @@ impl StreamFramer {
     }
 }
 
-/// Offset just past the blank line ending the head (CRLFCRLF, or LFLF).
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    let crlf = memchr::memmem::find(buf, b"\r\n\r\n").map(|p| p + 4);
-    let lf = memchr::memmem::find(buf, b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+/// Offset just past the blank line ending the head, found as
+/// [`MessageView::parse`] reads lines (CRLF or a bare LF): the first LF
+/// followed by LF or CRLF.
+/// The search starts at `from`, which must not be past a LF whose
+/// following bytes were not yet received.
+fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut pos = from.min(buf.len());
+    while let Some(i) = memchr::memchr(b'\n', &buf[pos..]) {
+        let lf = pos + i;
+        match &buf[lf + 1..] {
+            [b'\n', ..] => return Some(lf + 2),
+            [b'\r', b'\n', ..] => return Some(lf + 3),
+            _ => pos = lf + 1,
+        }
     }
+    None
 }
 
 #[cfg(test)]
@@ -192,6 +221,40 @@ mod tests {
     }
 
     #[test]
+    fn stream_head_ends_where_the_parser_says() {
+        // A bare LF then CRLF ends the head for the parser, so it must for
+        // the framer too, or the next message's bytes become this body.
+        let msg: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nl: 0\n\r\n";
+        let mut f = StreamFramer::new(Limits::default());
+        f.push(msg).unwrap();
+        f.push(b"OPTIONS sip:c@d SIP/2.0\r\nl: 0\r\n\r\n").unwrap();
+        assert_eq!(
+            f.poll_frame(),
+            Ok(Some(Frame::Message(Bytes::from_static(msg))))
+        );
+        let Ok(Some(Frame::Message(second))) = f.poll_frame() else {
+            panic!("second message expected");
+        };
+        assert!(second.starts_with(b"OPTIONS sip:c@d"));
+    }
+
+    #[test]
+    fn stream_byte_by_byte() {
+        let msg: &[u8] = b"OPTIONS sip:a@b SIP/2.0\nl: 3\n\r\nabc";
+        let mut f = StreamFramer::new(Limits::default());
+        let mut frames = Vec::new();
+        for b in msg.iter().chain(msg) {
+            f.push(&[*b]).unwrap();
+            while let Some(frame) = f.poll_frame().unwrap() {
+                frames.push(frame);
+            }
+        }
+        let one = Frame::Message(Bytes::from_static(msg));
+        assert_eq!(frames, vec![one.clone(), one]);
+        assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
     fn stream_requires_content_length_and_bounds_size() {
         let mut f = StreamFramer::new(Limits::default());
         f.push(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n\r\n")
@@ -202,5 +265,13 @@ mod tests {
             max_headers: 10,
         });
         assert!(f.push(&[b'a'; 100]).is_err());
+    }
+
+    #[test]
+    fn stream_content_length_past_usize_is_too_large() {
+        let mut f = StreamFramer::new(Limits::default());
+        f.push(b"OPTIONS sip:a@b SIP/2.0\r\nl: 18446744073709551615\r\n\r\n")
+            .unwrap();
+        assert_eq!(f.poll_frame(), Err(Error::TooLarge { limit: 65_535 }));
     }
 }

@@ -320,12 +320,12 @@ impl Message {
         }
         let mut wrote_length = false;
         for h in self.headers.iter() {
+            if h.name == HeaderName::ContentLength && wrote_length {
+                continue;
+            }
             out.put_slice(&h.raw_name);
             out.put_slice(b": ");
             if h.name == HeaderName::ContentLength {
-                if wrote_length {
-                    continue;
-                }
                 wrote_length = true;
                 out.put_slice(self.body.len().to_string().as_bytes());
             } else {
@@ -387,6 +387,15 @@ l: 0\r\n\r\n",
         let again = Message::parse(printed.clone(), &Limits::default()).unwrap();
         assert_eq!(again.body, "v=0\r\n");
         assert_eq!(again.to_bytes(), printed);
+    }
+
+    #[test]
+    fn prints_one_content_length() {
+        let m = parse(b"SIP/2.0 200 OK\r\nl: 2\r\nContent-Length: 2\r\nX-A: b\r\n\r\nab");
+        assert_eq!(
+            &m.to_bytes()[..],
+            b"SIP/2.0 200 OK\r\nl: 2\r\nX-A: b\r\n\r\nab"
+        );
     }
 
     #[test]

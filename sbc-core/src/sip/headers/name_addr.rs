@@ -74,7 +74,18 @@ impl<'a> NameAddr<'a> {
 
 /// True when a `<` appears outside a quoted string.
 fn has_bracket(s: &[u8]) -> bool {
-    s.contains(&b'<')
+    let mut in_quotes = false;
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'\\' if in_quotes => i += 1,
+            b'"' => in_quotes = !in_quotes,
+            b'<' if !in_quotes => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `"<" addr-spec ">"` with no white space inside the brackets.
@@ -117,6 +128,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.uri.param("unknownparam"), Some(None));
+    }
+
+    #[test]
+    fn bracket_inside_quoted_param_is_not_a_name_addr() {
+        let a = NameAddr::parse(b"sip:a@example.com;x=\"<\";tag=1", "To").unwrap();
+        assert_eq!(a.display, None);
+        assert_eq!(a.params.get("x"), Some(Some(&b"<"[..])));
+        assert_eq!(a.tag(), Some(&b"1"[..]));
     }
 
     #[test]
