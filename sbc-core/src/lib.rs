@@ -22,3 +22,5 @@
 #![warn(missing_docs)]
 
 pub mod sip;
+#[cfg(test)]
+mod test_clock;

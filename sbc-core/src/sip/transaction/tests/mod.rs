@@ -86,9 +86,8 @@ impl Harness {
         Self::with_config(TimerConfig::default())
     }
 
-    #[allow(clippy::disallowed_methods)]
     pub(crate) fn with_config(config: TimerConfig) -> Harness {
-        let base = Instant::now();
+        let base = crate::test_clock::epoch();
         Harness {
             layer: TransactionLayer::new(config, StdRng::seed_from_u64(1)),
             base,
