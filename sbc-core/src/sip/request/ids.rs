@@ -183,6 +183,12 @@ impl Branch {
     pub fn random(rng: &mut (impl RngCore + ?Sized)) -> Branch {
         Branch(random_token(rng, BRANCH_COOKIE, BRANCH_RANDOM_LEN))
     }
+
+    /// True when the branch starts with the RFC 3261 magic cookie and has
+    /// something after it, so that it alone identifies a transaction.
+    pub fn is_rfc3261(&self) -> bool {
+        self.0.len() > BRANCH_COOKIE.len() && self.0.starts_with(BRANCH_COOKIE.as_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -216,5 +222,8 @@ mod tests {
         assert!(Tag::new("a;b").is_err());
         assert!(Branch::new("z9hG4bK776asdhds").is_ok());
         assert!(Branch::new("").is_err());
+        assert!(Branch::random(&mut StdRng::seed_from_u64(7)).is_rfc3261());
+        assert!(!Branch::new("z9hG4bK").unwrap().is_rfc3261());
+        assert!(!Branch::new("390skdjuw").unwrap().is_rfc3261());
     }
 }

@@ -1,61 +1,14 @@
-//! Transaction identity: the [`Branch`] that names a transaction, the opaque
-//! [`TransactionId`] handle the layer gives out, and the keys that match a
+//! Transaction identity: the opaque [`TransactionId`] handle the layer gives out, and the keys that match a
 //! received message to its transaction (RFC 3261 §17.1.3 for responses,
 //! §17.2.3 for requests, with the RFC 2543 fallback).
 
 use super::error::Error;
 use crate::sip::header_name::HeaderName;
 use crate::sip::headers::HeaderAccess;
-use crate::sip::headers::via::BRANCH_COOKIE;
 use crate::sip::message::Message;
 use crate::sip::method::Method;
-use bytes::{Bytes, BytesMut};
-use rand::RngCore;
-use rand::distr::{Alphanumeric, Distribution};
+use bytes::Bytes;
 use std::fmt;
-
-/// Random characters after the magic cookie in a [`Branch::random`]
-/// (22 alphanumerics: about 131 bits).
-const RANDOM_BRANCH_CHARS: usize = 22;
-
-/// The `branch` parameter of a Via: the name of a transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Branch(Bytes);
-
-impl Branch {
-    /// A fresh RFC 3261 branch: `z9hG4bK` followed by 22 random
-    /// alphanumerics drawn from `rng`.
-    pub fn random<R: RngCore + ?Sized>(rng: &mut R) -> Branch {
-        let mut out = BytesMut::with_capacity(BRANCH_COOKIE.len() + RANDOM_BRANCH_CHARS);
-        out.extend_from_slice(BRANCH_COOKIE.as_bytes());
-        for _ in 0..RANDOM_BRANCH_CHARS {
-            out.extend_from_slice(&[Alphanumeric.sample(rng)]);
-        }
-        Branch(out.freeze())
-    }
-
-    /// A branch as received or configured, kept verbatim.
-    pub fn new(value: impl Into<Bytes>) -> Branch {
-        Branch(value.into())
-    }
-
-    /// The branch text.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// True when the branch starts with the RFC 3261 magic cookie and has
-    /// something after it, so that it alone identifies a transaction.
-    pub fn is_rfc3261(&self) -> bool {
-        self.0.len() > BRANCH_COOKIE.len() && self.0.starts_with(BRANCH_COOKIE.as_bytes())
-    }
-}
-
-impl fmt::Display for Branch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&String::from_utf8_lossy(&self.0))
-    }
-}
 
 /// An opaque handle on one transaction, unique for the life of its
 /// [`TransactionLayer`](super::TransactionLayer).
@@ -234,8 +187,6 @@ impl AckKey {
 mod tests {
     use super::*;
     use crate::sip::Limits;
-    use rand::SeedableRng;
-    use rand::rngs::StdRng;
 
     fn parse(s: &str) -> Message {
         Message::parse(Bytes::copy_from_slice(s.as_bytes()), &Limits::default()).unwrap()
@@ -247,18 +198,6 @@ mod tests {
              From: <sip:a@example.com>;tag=f1\r\nTo: <sip:bob@example.com>\r\n\
              Call-ID: c1\r\nCSeq: {cseq}\r\nMax-Forwards: 70\r\n\r\n"
         ))
-    }
-
-    #[test]
-    fn random_branches_carry_the_cookie() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let a = Branch::random(&mut rng);
-        let b = Branch::random(&mut rng);
-        assert!(a.is_rfc3261() && a != b);
-        assert!(a.to_string().starts_with("z9hG4bK"));
-        assert!(a.as_bytes()[7..].iter().all(u8::is_ascii_alphanumeric));
-        assert_eq!(a.as_bytes().len(), 7 + RANDOM_BRANCH_CHARS);
-        assert!(!Branch::new("z9hG4bK").is_rfc3261());
     }
 
     #[test]

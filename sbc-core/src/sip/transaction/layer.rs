@@ -6,7 +6,7 @@
 use super::client::{InviteClient, NonInviteClient};
 use super::common::{Common, Ctx, Output};
 use super::error::Error;
-use super::key::{AckKey, Branch, ClientKey, ServerKey, TransactionId};
+use super::key::{AckKey, ClientKey, ServerKey, TransactionId};
 use super::machine::Machine;
 use super::server::{InviteServer, NonInviteServer};
 use super::timer::{Timer, TimerConfig};
@@ -14,6 +14,7 @@ use super::{Peer, TransactionEvent, TransactionKind, TransactionState, Transmit}
 use crate::sip::headers::HeaderAccess;
 use crate::sip::message::Message;
 use crate::sip::method::Method;
+use crate::sip::request::Branch;
 use crate::sip::response::response_to;
 use rand::RngCore;
 use rand::distr::{Alphanumeric, Distribution};

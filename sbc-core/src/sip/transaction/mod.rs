@@ -31,9 +31,10 @@ pub mod timer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::sip::request::Branch;
 pub use crate::sip::transport::Transport;
 pub use error::Error;
-pub use key::{Branch, ClientKey, ServerKey, TransactionId};
+pub use key::{ClientKey, ServerKey, TransactionId};
 pub use layer::TransactionLayer;
 pub use requests::{build_ack, build_cancel};
 pub use timer::{Timer, TimerConfig};
