@@ -72,7 +72,7 @@ fn start(extra_env: &[(&str, &str)]) -> Gateway {
 fn options(transport: &str, n: u32) -> String {
     format!(
         "OPTIONS sip:gw@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/{transport} 127.0.0.1:5999;branch=z9hG4bKtest{n}\r\n\
+Via: SIP/2.0/{transport} 192.0.2.99:5999;rport;branch=z9hG4bKtest{n}\r\n\
 From: <sip:tester@127.0.0.1>;tag=t{n}\r\n\
 To: <sip:gw@127.0.0.1>\r\n\
 Call-ID: test-{n}@127.0.0.1\r\n\
@@ -118,6 +118,10 @@ fn options_answered_over_udp_tcp_and_tls() {
     assert_eq!(status_of(&udp), 200);
     assert!(udp.contains("Allow: INVITE"), "{udp}");
     assert!(udp.contains("z9hG4bKtest2"), "{udp}");
+    // The Via says 192.0.2.99:5999 with rport: the response names the real
+    // source (RFC 3261 §18.2.1, RFC 3581).
+    assert!(udp.contains(";received=127.0.0.1"), "{udp}");
+    assert!(!udp.contains(";rport;") && udp.contains(";rport="), "{udp}");
 
     let mut tcp = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -9,6 +9,7 @@ use super::transport::{Inbound, Transports};
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use sbc_core::sip::framing::{Frame, frame_datagram};
+use sbc_core::sip::received::stamp_received;
 use sbc_core::sip::response::response_to;
 use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionLayer, Transport};
 use sbc_core::sip::validate::{validate_request, validate_response};
@@ -173,6 +174,12 @@ fn handle_inbound(
             }
         }
         return;
+    }
+    let mut msg = msg;
+    if msg.is_request() {
+        // Validation has read the top Via, so this cannot fail; if it did,
+        // the request goes on unstamped.
+        let _ = stamp_received(&mut msg, peer.addr);
     }
     layer.handle_message(now(), msg, peer);
 }

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod message;
 pub mod method;
 pub mod parse;
+pub mod received;
 pub mod request;
 pub mod response;
 pub(crate) mod scan;
