@@ -3,7 +3,8 @@
 //! included), port, parameters and headers. Other schemes are kept opaque.
 
 use super::error::Error;
-use super::scan::{escapes_valid, is_unreserved};
+use super::scan::{HOSTNAME, URI_HEADER, URI_PARAM, URI_PASSWORD, URI_USER, escapes_valid};
+use memchr::memchr;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The scheme of a URI.
@@ -46,9 +47,7 @@ impl Host<'_> {
                 return Ok(Host::V4(ip));
             }
         }
-        let valid = s
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        let valid = s.iter().all(|&b| HOSTNAME[b as usize]);
         if !valid || s[0] == b'.' || s[0] == b'-' {
             return Err(Error::Uri);
         }
@@ -89,7 +88,7 @@ impl<'a> Uri<'a> {
     /// Parses a URI. Fails on any character the grammar does not allow
     /// there, white space included.
     pub fn parse(raw: &'a [u8]) -> Result<Uri<'a>, Error> {
-        let colon = raw.iter().position(|&b| b == b':').ok_or(Error::Uri)?;
+        let colon = memchr(b':', raw).ok_or(Error::Uri)?;
         let scheme_text = &raw[..colon];
         let valid_scheme = scheme_text.first().is_some_and(u8::is_ascii_alphabetic)
             && scheme_text
@@ -134,31 +133,22 @@ impl<'a> Uri<'a> {
     }
 
     fn parse_sip(scheme: Scheme<'a>, rest: &'a [u8], raw: &'a [u8]) -> Result<Uri<'a>, Error> {
-        let (userinfo, hostpart) = match rest.iter().position(|&b| b == b'@') {
+        let (userinfo, hostpart) = match memchr(b'@', rest) {
             Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
             None => (None, rest),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
-                let (user, password) = match ui.iter().position(|&b| b == b':') {
+                let (user, password) = match memchr(b':', ui) {
                     Some(c) => (&ui[..c], Some(&ui[c + 1..])),
                     None => (ui, None),
                 };
                 let user_ok = !user.is_empty()
-                    && escapes_valid(user)
-                    && user.iter().all(|&b| {
-                        is_unreserved(b)
-                            || matches!(
-                                b,
-                                b'%' | b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'
-                            )
-                    });
+                    && user.iter().all(|&b| URI_USER[b as usize])
+                    && escapes_valid(user);
                 let password_ok = password.is_none_or(|p| {
-                    escapes_valid(p)
-                        && p.iter().all(|&b| {
-                            is_unreserved(b) || matches!(b, b'%' | b'&' | b'=' | b'+' | b'$' | b',')
-                        })
+                    p.iter().all(|&b| URI_PASSWORD[b as usize]) && escapes_valid(p)
                 });
                 if !user_ok || !password_ok {
                     return Err(Error::Uri);
@@ -166,11 +156,11 @@ impl<'a> Uri<'a> {
                 (Some(user), password)
             }
         };
-        let (before_headers, headers) = match hostpart.iter().position(|&b| b == b'?') {
+        let (before_headers, headers) = match memchr(b'?', hostpart) {
             Some(q) => (&hostpart[..q], Some(&hostpart[q + 1..])),
             None => (hostpart, None),
         };
-        let (hostport, params) = match before_headers.iter().position(|&b| b == b';') {
+        let (hostport, params) = match memchr(b';', before_headers) {
             Some(s) => (&before_headers[..s], &before_headers[s + 1..]),
             None => (before_headers, &b""[..]),
         };
@@ -283,10 +273,6 @@ pub(crate) fn split_host_port(s: &[u8]) -> Result<(&[u8], Option<u16>), Error> {
     Ok((host, port))
 }
 
-fn is_paramchar(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$' | b'%')
-}
-
 fn validate_uri_params(params: &[u8]) -> Result<(), Error> {
     for p in params.split(|&b| b == b';') {
         let (name, value) = match p.iter().position(|&b| b == b'=') {
@@ -294,9 +280,9 @@ fn validate_uri_params(params: &[u8]) -> Result<(), Error> {
             None => (p, None),
         };
         let name_ok =
-            !name.is_empty() && name.iter().all(|&b| is_paramchar(b)) && escapes_valid(name);
+            !name.is_empty() && name.iter().all(|&b| URI_PARAM[b as usize]) && escapes_valid(name);
         let value_ok = value.is_none_or(|v| {
-            !v.is_empty() && v.iter().all(|&b| is_paramchar(b)) && escapes_valid(v)
+            !v.is_empty() && v.iter().all(|&b| URI_PARAM[b as usize]) && escapes_valid(v)
         });
         if !name_ok || !value_ok {
             return Err(Error::Uri);
@@ -306,9 +292,7 @@ fn validate_uri_params(params: &[u8]) -> Result<(), Error> {
 }
 
 fn validate_uri_headers(headers: &[u8]) -> Result<(), Error> {
-    let hchar = |b: u8| {
-        is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' | b'%')
-    };
+    let hchar = |b: u8| URI_HEADER[b as usize];
     for h in headers.split(|&b| b == b'&') {
         let e = h.iter().position(|&b| b == b'=').ok_or(Error::Uri)?;
         let (name, value) = (&h[..e], &h[e + 1..]);
