@@ -190,6 +190,23 @@ CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
         .unwrap();
     let mut rest = Vec::new();
     let _ = tcp.read_to_end(&mut rest);
+    // A head that never ends (100 KB of one header) is cut off at the
+    // per-connection buffer limit: the gateway closes that connection.
+    let mut huge = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    huge.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = huge.write_all(b"OPTIONS sip:a@b SIP/2.0\r\nX-Big: ");
+    let _ = huge.write_all(&vec![b'a'; 100_000]);
+    let mut rest = Vec::new();
+    if let Err(e) = huge.read_to_end(&mut rest) {
+        assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "the oversized connection is still open"
+        );
+    }
+
     let r = udp_exchange(gw.port, &options("UDP", 23), Duration::from_secs(5)).unwrap();
     assert_eq!(status_of(&r), 200);
 }
