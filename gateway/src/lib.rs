@@ -12,5 +12,5 @@ pub mod logging;
 pub mod redact;
 pub mod runtime;
 pub mod sip_service;
-pub mod ua;
 pub mod tls;
+pub mod ua;
