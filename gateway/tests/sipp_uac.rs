@@ -93,6 +93,20 @@ impl Sipp {
         panic!("sipp did not bind 127.0.0.1:{port}");
     }
 
+    /// The lines SIPp wrote with `<log>` (needs `-trace_logs`).
+    fn logged_lines(&self) -> Vec<String> {
+        std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with("_logs.log"))
+            .flat_map(|e| {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                text.lines().map(str::to_owned).collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// Waits for SIPp to exit; returns whether it says every call succeeded,
     /// and its screen and error log for the report.
     fn finish(mut self) -> (bool, String) {
@@ -242,7 +256,12 @@ async fn digest_answers_to_401_pass_sipp_verifyauth() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_answers_to_407_carry_the_expected_credentials() {
     let calls = 50;
-    let sipp = Sipp::start(&["-sf", &scenario("uas_auth_407.xml")], "u1", calls, &[]);
+    let sipp = Sipp::start(
+        &["-sf", &scenario("uas_auth_407.xml")],
+        "u1",
+        calls,
+        &["-trace_logs"],
+    );
     let stats = place_calls(
         Transport::Udp,
         sipp.port,
@@ -252,7 +271,55 @@ async fn digest_answers_to_407_carry_the_expected_credentials() {
     )
     .await;
     assert_eq!(stats.challenges, calls);
+    // SIPp's verifyauth reads only Authorization, so the Proxy-Authorization
+    // headers SIPp logged are checked here: their response is recomputed
+    // from the password with RFC 2617's formula, apart from our digest code.
+    let logged = sipp.logged_lines();
+    let headers: Vec<&str> = logged
+        .iter()
+        .filter_map(|l| {
+            l.split_once("INVITE Proxy-Authorization:")
+                .map(|(_, h)| h.trim())
+        })
+        .collect();
+    assert_eq!(headers.len(), calls as usize, "{logged:?}");
+    for h in &headers {
+        assert_eq!(
+            recompute_md5_response(h, "wonderland", "INVITE"),
+            digest_param(h, "response"),
+            "{h}"
+        );
+    }
     check("407 challenge", &stats, calls, sipp);
+}
+
+/// A parameter of a digest credentials header, unquoted.
+fn digest_param<'a>(header: &'a str, name: &str) -> &'a str {
+    header
+        .trim_start_matches("Digest")
+        .split(',')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().trim_matches('"'))
+        .unwrap_or_else(|| panic!("no {name} in {header}"))
+}
+
+/// RFC 2617 §3.2.2.1 without qop: MD5(HA1:nonce:HA2).
+fn recompute_md5_response(header: &str, password: &str, method: &str) -> String {
+    use md5::{Digest, Md5};
+    let hex = |data: String| -> String {
+        Md5::digest(data.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let user = digest_param(header, "username");
+    let realm = digest_param(header, "realm");
+    let nonce = digest_param(header, "nonce");
+    let uri = digest_param(header, "uri");
+    let ha1 = hex(format!("{user}:{realm}:{password}"));
+    let ha2 = hex(format!("{method}:{uri}"));
+    hex(format!("{ha1}:{nonce}:{ha2}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
