@@ -6,6 +6,9 @@
 //! `verifyauth`) and with 407 (its parameters checked one by one, since
 //! `verifyauth` reads only Authorization).
 //!
+//! One test needs no SIPp: a TCP peer refusing connections fails the calls
+//! at once, through the runtime's transport-error path.
+//!
 //! Under loss SIPp plays `sipp/uas_lossy.xml`, its built-in `uas` without
 //! the 180 and with a 32 s wait after the BYE: the file says why.
 
@@ -338,6 +341,21 @@ async fn wrong_password_is_refused_by_sipp() {
     assert_eq!((stats.completed, stats.failed), (0, calls), "{report}");
     assert!(
         stats.failures.iter().all(|f| f.contains("403")),
+        "{:?}",
+        stats.failures
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_peer_that_refuses_connections_fails_calls_at_once() {
+    // Nothing listens on this port: the connection is refused, the runtime
+    // reports the peer unreachable and the INVITE transaction fails with a
+    // transport error instead of waiting 32 s for Timer B.
+    let closed_port = free_port();
+    let stats = place_calls(Transport::Tcp, closed_port, 3, 50.0, None).await;
+    assert_eq!((stats.completed, stats.failed), (0, 3));
+    assert!(
+        stats.failures.iter().all(|f| f.contains("INVITE could not be sent")),
         "{:?}",
         stats.failures
     );

@@ -5,7 +5,8 @@
 //! its events to a [`TransactionUser`] (the gateway's UAS core, or a test
 //! user agent). The clock is read here and nowhere below.
 
-use super::transport::{Inbound, Transports};
+use super::transport::{Inbound, TransportEvent, Transports};
+use crate::redact::Redacted;
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use sbc_core::sip::framing::{Frame, frame_datagram};
@@ -68,7 +69,7 @@ pub trait TransactionUser: Send {
 pub async fn run<U: TransactionUser>(
     mut layer: TransactionLayer,
     transports: Transports,
-    mut inbound: mpsc::Receiver<Inbound>,
+    mut inbound: mpsc::Receiver<TransportEvent>,
     mut user: U,
     mut rng: StdRng,
     limits: Limits,
@@ -86,8 +87,11 @@ pub async fn run<U: TransactionUser>(
             .unwrap_or_else(|| now() + Duration::from_secs(3600));
         tokio::select! {
             received = inbound.recv() => {
-                let Some(received) = received else { return user };
-                handle_inbound(&mut layer, &transports, received, &limits);
+                match received {
+                    None => return user,
+                    Some(TransportEvent::Received(r)) => handle_inbound(&mut layer, &transports, r, &limits),
+                    Some(TransportEvent::Unreachable(peer)) => layer.handle_transport_error(now(), peer),
+                }
             }
             _ = tokio::time::sleep_until(deadline.into()) => {
                 let now = now();
@@ -146,7 +150,7 @@ fn handle_inbound(
             Ok(Frame::Message(m)) => m,
             Ok(Frame::KeepAlive { .. }) => return,
             Err(e) => {
-                trace!(addr = %peer.addr, error = %e, "unframeable datagram");
+                trace!(addr = %Redacted(peer.addr), error = %e, "unframeable datagram");
                 reject_unparseable(transports, peer, &data, &e, limits);
                 return;
             }
@@ -167,7 +171,7 @@ fn handle_inbound(
         validate_response(&msg)
     };
     if let Err(e) = verdict {
-        debug!(addr = %peer.addr, error = %e, "invalid message");
+        debug!(addr = %Redacted(peer.addr), error = %e, "invalid message");
         if msg.is_request() {
             if let Some(code) = e.status() {
                 reply_statelessly(transports, peer, &msg, code, &e.to_string());
@@ -193,7 +197,7 @@ fn reject_unparseable(
     error: &sbc_core::sip::Error,
     limits: &Limits,
 ) {
-    debug!(addr = %peer.addr, %error, "unparseable message");
+    debug!(addr = %Redacted(peer.addr), %error, "unparseable message");
     let Some(code) = error.status() else { return };
     // A request line naming another SIP version still earns its 505: read
     // the head as if it said SIP/2.0, only to address the response.

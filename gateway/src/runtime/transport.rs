@@ -5,6 +5,7 @@
 //! idle time) and answer CRLF keep-alive pings themselves.
 
 use super::rate_limit::RateLimiter;
+use crate::redact::Redacted;
 use bytes::Bytes;
 use sbc_core::sip::Limits;
 use sbc_core::sip::framing::{Frame, StreamFramer};
@@ -27,6 +28,17 @@ pub struct Inbound {
     pub peer: Peer,
     /// The datagram or message.
     pub data: Bytes,
+}
+
+/// What the transports report to the SIP core.
+#[derive(Debug)]
+pub enum TransportEvent {
+    /// A datagram or framed message arrived.
+    Received(Inbound),
+    /// A message to this peer could not be sent: the connection could not
+    /// be opened. Transactions with the peer fail at once rather than
+    /// waiting for their timers (RFC 3261 §17.1.4).
+    Unreachable(Peer),
 }
 
 /// Bounds and behaviour of the transports.
@@ -61,7 +73,7 @@ pub struct Transports {
     conns: Arc<Mutex<HashMap<ConnKey, mpsc::Sender<Bytes>>>>,
     tls_client: Option<TlsConnector>,
     permits: Arc<Semaphore>,
-    inbound: mpsc::Sender<Inbound>,
+    inbound: mpsc::Sender<TransportEvent>,
     options: Arc<TransportOptions>,
 }
 
@@ -73,7 +85,7 @@ impl Transports {
         tls_server: Option<Arc<rustls::ServerConfig>>,
         tls_client: Option<Arc<rustls::ClientConfig>>,
         options: TransportOptions,
-        inbound: mpsc::Sender<Inbound>,
+        inbound: mpsc::Sender<TransportEvent>,
     ) -> io::Result<Transports> {
         let options = Arc::new(options);
         let mut udp = Vec::new();
@@ -197,30 +209,38 @@ impl Transports {
         let this = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            match TcpStream::connect(peer.addr).await {
-                Ok(tcp) => {
-                    let _ = tcp.set_nodelay(true);
-                    if peer.transport == Transport::Tls {
-                        let (Some(connector), Ok(name)) = (
-                            this.tls_client.clone(),
-                            rustls::pki_types::ServerName::try_from(peer.addr.ip().to_string()),
-                        ) else {
-                            warn!("no TLS client configuration");
-                            this.lock_conns().remove(&key);
-                            return;
-                        };
-                        match connector.connect(name, tcp).await {
-                            Ok(tls) => this.run_connection(peer, tls, rx).await,
-                            Err(e) => warn!(error = %e, "TLS connect failed"),
-                        }
-                    } else {
-                        this.run_connection(peer, tcp, rx).await;
-                    }
-                }
-                Err(e) => warn!(error = %e, "TCP connect failed"),
-            }
+            let outcome = this.connect_and_run(peer, rx).await;
             this.lock_conns().remove(&key);
+            if let Err(why) = outcome {
+                warn!(addr = %Redacted(peer.addr), transport = ?peer.transport, %why, "cannot connect");
+                let _ = this.inbound.send(TransportEvent::Unreachable(peer)).await;
+            }
         });
+    }
+
+    /// Opens a connection to `peer` and serves it until it closes; an
+    /// error when it could not be opened at all.
+    async fn connect_and_run(&self, peer: Peer, rx: mpsc::Receiver<Bytes>) -> Result<(), String> {
+        let tcp = TcpStream::connect(peer.addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        if peer.transport != Transport::Tls {
+            self.run_connection(peer, tcp, rx).await;
+            return Ok(());
+        }
+        let connector = self
+            .tls_client
+            .clone()
+            .ok_or("no TLS client configuration")?;
+        let name = rustls::pki_types::ServerName::try_from(peer.addr.ip().to_string())
+            .map_err(|e| e.to_string())?;
+        let tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.run_connection(peer, tls, rx).await;
+        Ok(())
     }
 
     fn lock_conns(&self) -> std::sync::MutexGuard<'_, HashMap<ConnKey, mpsc::Sender<Bytes>>> {
@@ -242,7 +262,7 @@ impl Transports {
                 }
             };
             if n > self.options.limits.max_message_size {
-                debug!(%from, "oversized datagram dropped");
+                debug!(from = %Redacted(from), "oversized datagram dropped");
                 continue;
             }
             if !limiter.allow(from.ip(), tokio::time::Instant::now().into_std()) {
@@ -255,7 +275,12 @@ impl Transports {
                 },
                 data: Bytes::copy_from_slice(&buf[..n]),
             };
-            if self.inbound.send(inbound).await.is_err() {
+            if self
+                .inbound
+                .send(TransportEvent::Received(inbound))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -272,7 +297,7 @@ impl Transports {
                 }
             };
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-                warn!(%from, "connection limit reached; connection refused");
+                warn!(from = %Redacted(from), "connection limit reached; connection refused");
                 continue;
             };
             let _ = tcp.set_nodelay(true);
@@ -293,8 +318,10 @@ impl Transports {
                             tokio::time::timeout(this.options.idle_timeout, acceptor.accept(tcp));
                         match handshake.await {
                             Ok(Ok(stream)) => this.run_connection(peer, stream, rx).await,
-                            Ok(Err(e)) => debug!(%from, error = %e, "TLS handshake failed"),
-                            Err(_) => debug!(%from, "TLS handshake timed out"),
+                            Ok(Err(e)) => {
+                                debug!(from = %Redacted(from), error = %e, "TLS handshake failed")
+                            }
+                            Err(_) => debug!(from = %Redacted(from), "TLS handshake timed out"),
                         }
                     }
                     _ => this.run_connection(peer, tcp, rx).await,
@@ -315,17 +342,17 @@ impl Transports {
         let mut framer = StreamFramer::new(self.options.limits);
         let mut limiter = RateLimiter::new(self.options.rate_limit_per_ip);
         let mut buf = vec![0u8; 16 * 1024];
-        debug!(addr = %peer.addr, transport = ?peer.transport, "connection open");
+        debug!(addr = %Redacted(peer.addr), transport = ?peer.transport, "connection open");
         loop {
             tokio::select! {
                 read = tokio::time::timeout(self.options.idle_timeout, reader.read(&mut buf)) => {
                     let n = match read {
-                        Err(_) => { debug!(addr = %peer.addr, "idle connection closed"); break; }
+                        Err(_) => { debug!(addr = %Redacted(peer.addr), "idle connection closed"); break; }
                         Ok(Err(_)) | Ok(Ok(0)) => break,
                         Ok(Ok(n)) => n,
                     };
                     if framer.push(&buf[..n]).is_err() {
-                        warn!(addr = %peer.addr, "stream buffer limit exceeded; closing");
+                        warn!(addr = %Redacted(peer.addr), "stream buffer limit exceeded; closing");
                         break;
                     }
                     loop {
@@ -339,10 +366,10 @@ impl Transports {
                                 if !limiter.allow(peer.addr.ip(), tokio::time::Instant::now().into_std()) {
                                     continue;
                                 }
-                                if self.inbound.send(Inbound { peer, data }).await.is_err() { return; }
+                                if self.inbound.send(TransportEvent::Received(Inbound { peer, data })).await.is_err() { return; }
                             }
                             Err(e) => {
-                                warn!(addr = %peer.addr, error = %e, "unframeable stream; closing");
+                                warn!(addr = %Redacted(peer.addr), error = %e, "unframeable stream; closing");
                                 let _ = writer.shutdown().await;
                                 return;
                             }
@@ -356,6 +383,6 @@ impl Transports {
             }
         }
         let _ = writer.shutdown().await;
-        debug!(addr = %peer.addr, "connection closed");
+        debug!(addr = %Redacted(peer.addr), "connection closed");
     }
 }
