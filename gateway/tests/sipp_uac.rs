@@ -355,7 +355,10 @@ async fn a_tcp_peer_that_refuses_connections_fails_calls_at_once() {
     let stats = place_calls(Transport::Tcp, closed_port, 3, 50.0, None).await;
     assert_eq!((stats.completed, stats.failed), (0, 3));
     assert!(
-        stats.failures.iter().all(|f| f.contains("INVITE could not be sent")),
+        stats
+            .failures
+            .iter()
+            .all(|f| f.contains("INVITE could not be sent")),
         "{:?}",
         stats.failures
     );

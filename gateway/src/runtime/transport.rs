@@ -7,9 +7,10 @@
 use super::rate_limit::RateLimiter;
 use crate::redact::Redacted;
 use bytes::Bytes;
-use sbc_core::sip::Limits;
 use sbc_core::sip::framing::{Frame, StreamFramer};
+use sbc_core::sip::headers::HeaderAccess;
 use sbc_core::sip::transaction::{Peer, Transport};
+use sbc_core::sip::{Limits, MessageView};
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
@@ -199,6 +200,21 @@ impl Transports {
             }
             self.lock_conns().remove(&key);
         }
+        // A response whose connection is gone goes to the address its Via
+        // names (RFC 3261 §18.2.2), not to the client's old ephemeral port.
+        let peer = match response_fallback(peer, &data) {
+            Some(addr) if addr != peer.addr => {
+                let fallback = Peer { addr, ..peer };
+                if let Some(tx) = self.lock_conns().get(&(fallback.transport, addr)).cloned() {
+                    if tx.try_send(data.clone()).is_ok() {
+                        return;
+                    }
+                }
+                fallback
+            }
+            _ => peer,
+        };
+        let key = (peer.transport, peer.addr);
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             warn!("connection limit reached; outbound message dropped");
             return;
@@ -384,5 +400,57 @@ impl Transports {
         }
         let _ = writer.shutdown().await;
         debug!(addr = %Redacted(peer.addr), "connection closed");
+    }
+}
+
+/// Where a response goes over a stream transport when the connection its
+/// request came on has closed (RFC 3261 §18.2.2): the `received` address of
+/// the top Via (else the request's source address), and the Via's sent-by
+/// port (else the transport's default port). `None` for requests, and for
+/// responses whose Via cannot be read.
+fn response_fallback(peer: Peer, data: &[u8]) -> Option<SocketAddr> {
+    if !data.starts_with(b"SIP/2.0 ") {
+        return None;
+    }
+    let head = MessageView::parse(data, &Limits::default()).ok()?;
+    let via = head.top_via().ok()?;
+    let ip = via
+        .received()
+        .and_then(|r| std::str::from_utf8(r).ok()?.parse().ok())
+        .unwrap_or(peer.addr.ip());
+    let default_port = if peer.transport == Transport::Tls {
+        5061
+    } else {
+        5060
+    };
+    Some(SocketAddr::new(ip, via.port.unwrap_or(default_port)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(addr: &str) -> Peer {
+        Peer {
+            transport: Transport::Tcp,
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn responses_fall_back_to_received_and_sent_by_port() {
+        let response = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.0.0.7:5070;branch=z9hG4bK1;received=203.0.113.9;rport=40123\r\n\r\n";
+        assert_eq!(
+            response_fallback(peer("203.0.113.9:40123"), response),
+            Some("203.0.113.9:5070".parse().unwrap())
+        );
+        let no_port =
+            b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP host.example.com;branch=z9hG4bK1\r\n\r\n";
+        assert_eq!(
+            response_fallback(peer("192.0.2.4:40000"), no_port),
+            Some("192.0.2.4:5060".parse().unwrap())
+        );
+        let request = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h:5070;branch=z9hG4bK1\r\n\r\n";
+        assert_eq!(response_fallback(peer("192.0.2.4:40000"), request), None);
     }
 }
