@@ -3,8 +3,11 @@
 //! requests with 400, dropping garbage, closing idle connections, surviving
 //! a flood, answering SIPp, and stopping cleanly on SIGTERM.
 
+mod common;
+
+use common::*;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -22,17 +25,6 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.certs);
-    }
-}
-
-/// A port free for both UDP and TCP on loopback right now.
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
     }
 }
 
@@ -245,10 +237,6 @@ fn idle_connections_close_and_floods_are_limited() {
     std::thread::sleep(Duration::from_millis(1100));
     let r = udp_exchange(gw.port, &options("UDP", 9999), Duration::from_secs(5)).unwrap();
     assert_eq!(status_of(&r), 200, "served again once the flood stops");
-}
-
-fn sipp_scenario(name: &str) -> String {
-    format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! Under loss SIPp plays `sipp/uas_lossy.xml`, its built-in `uas` without
 //! the 180 and with a 32 s wait after the BYE: the file says why.
 
-use gateway::config::{Config, SipConfig};
+mod common;
+
+use common::*;
 use gateway::runtime::start_sip;
 use gateway::ua::uac::{LoadUac, UacConfig, UacStats};
 use sbc_core::sip::transaction::{Peer, Transport};
@@ -20,27 +22,6 @@ use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn sip_config(listen: &str) -> SipConfig {
-    let toml = format!("[sip]\nlisten = [\"{listen}\"]\nrate_limit_per_ip = 0\n");
-    Config::from_sources(
-        &toml,
-        std::iter::empty::<(String, String)>(),
-        "127.0.0.1".parse().unwrap(),
-    )
-    .unwrap()
-    .sip
-}
 
 /// A SIPp process in a scratch directory of its own (it writes its trace
 /// files into the working directory).
@@ -148,10 +129,6 @@ impl Drop for Sipp {
     }
 }
 
-fn scenario(name: &str) -> String {
-    format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
 async fn place_calls(
     transport: Transport,
     sipp_port: u16,
@@ -209,7 +186,7 @@ fn check(label: &str, stats: &UacStats, calls: u32, sipp: Sipp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_calls_over_udp_with_ten_percent_loss() {
     let calls = 1000;
-    let lossy = scenario("uas_lossy.xml");
+    let lossy = sipp_scenario("uas_lossy.xml");
     let sipp = Sipp::start(
         &["-sf", &lossy],
         "u1",
@@ -243,7 +220,12 @@ async fn thousand_calls_over_tcp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_answers_to_401_pass_sipp_verifyauth() {
     let calls = 50;
-    let sipp = Sipp::start(&["-sf", &scenario("uas_auth_401.xml")], "u1", calls, &[]);
+    let sipp = Sipp::start(
+        &["-sf", &sipp_scenario("uas_auth_401.xml")],
+        "u1",
+        calls,
+        &[],
+    );
     let stats = place_calls(
         Transport::Udp,
         sipp.port,
@@ -260,7 +242,7 @@ async fn digest_answers_to_401_pass_sipp_verifyauth() {
 async fn digest_answers_to_407_carry_the_expected_credentials() {
     let calls = 50;
     let sipp = Sipp::start(
-        &["-sf", &scenario("uas_auth_407.xml")],
+        &["-sf", &sipp_scenario("uas_auth_407.xml")],
         "u1",
         calls,
         &["-trace_logs"],
@@ -328,7 +310,12 @@ fn recompute_md5_response(header: &str, password: &str, method: &str) -> String 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_refused_by_sipp() {
     let calls = 5;
-    let sipp = Sipp::start(&["-sf", &scenario("uas_auth_401.xml")], "u1", calls, &[]);
+    let sipp = Sipp::start(
+        &["-sf", &sipp_scenario("uas_auth_401.xml")],
+        "u1",
+        calls,
+        &[],
+    );
     let stats = place_calls(
         Transport::Udp,
         sipp.port,

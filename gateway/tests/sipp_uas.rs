@@ -16,27 +16,18 @@
 //! removed after a good run, kept (its path printed, with the tails of its
 //! logs) after a bad one.
 
+mod common;
+
+use common::*;
 use gateway::config::Config;
 use gateway::runtime::{self, STOP_GRACE};
 use gateway::ua::uas::{AnsweringUas, UasConfig, UasStats};
 use std::io::Write;
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
 const CALLS: u64 = 1000;
-
-/// A port free for both UDP and TCP on loopback right now.
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
 
 /// SIPp's working directory: removed on drop unless the run failed.
 struct Scratch {
