@@ -60,6 +60,9 @@ as_root() {
 stage "system packages"
 declare -A package_of=(
     [sipp]=sip-tester
+    [chromium]=chromium
+    [node]=nodejs
+    [npm]=npm
     [ip]=iproute2
     [unshare]=util-linux
 )
@@ -82,6 +85,15 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install cargo-nextest --locked
 fi
 cargo nextest --version | head -n1
+stage_done
+
+# Browser tests drive Debian's Chromium with playwright-core (no browser
+# download); the exact version is locked in e2e/package-lock.json.
+stage "npm ci (e2e test tools)"
+if [[ ! -d e2e/node_modules/playwright-core ]] || ! cmp -s e2e/package-lock.json e2e/node_modules/.package-lock.json; then
+    npm ci --prefix e2e --no-audit --no-fund
+fi
+echo "playwright-core $(node -p "require('./e2e/node_modules/playwright-core/package.json').version")"
 stage_done
 
 # --- static checks ------------------------------------------------------------
