@@ -4,6 +4,7 @@
 //! one source away from everyone else.
 
 pub mod rate_limit;
+pub mod rtp_ports;
 pub mod sip_core;
 pub mod transport;
 
