@@ -8,10 +8,12 @@
 //! - [`stats`]: per-stream receive statistics (RFC 3550 A.1, A.3, A.8).
 //! - [`emodel`]: MOS estimate from the simplified ITU-T G.107 E-model.
 //! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
+//! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
 
 pub mod dtmf;
 pub mod emodel;
 pub mod rtcp;
 pub mod rtp;
+pub mod rtp_leg;
 pub mod stats;
 // pub mod webrtc; (the str0m leg, separate branch)
