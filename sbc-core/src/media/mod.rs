@@ -9,11 +9,14 @@
 //! - [`emodel`]: MOS estimate from the simplified ITU-T G.107 E-model.
 //! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
 //! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
+//! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
 
+pub mod bridge;
 pub mod dtmf;
 pub mod emodel;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_leg;
 pub mod stats;
+
 // pub mod webrtc; (the str0m leg, separate branch)
