@@ -19,4 +19,6 @@ pub mod rtp;
 pub mod rtp_leg;
 pub mod stats;
 
+#[cfg(test)]
+mod scenario_tests;
 // pub mod webrtc; (the str0m leg, separate branch)
