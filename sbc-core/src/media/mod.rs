@@ -1,0 +1,24 @@
+//! Media: the SIP side's RTP leg, the relay between the browser leg and the
+//! PBX leg, and the RTP/RTCP packet formats and statistics they share. All
+//! sans-IO: packets and `now` come in, rewritten packets, reports, events and
+//! deadlines go out; the gateway runtime owns the sockets.
+//!
+//! - [`rtp`]: zero-copy RTP header view, in-place rewriting, RTP/RTCP demux.
+//! - [`rtcp`]: compound RTCP parsing and SR/RR building, RTT from LSR/DLSR.
+//! - [`stats`]: per-stream receive statistics (RFC 3550 A.1, A.3, A.8).
+//! - [`emodel`]: MOS estimate from the simplified ITU-T G.107 E-model.
+//! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
+//! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
+//! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
+
+pub mod bridge;
+pub mod dtmf;
+pub mod emodel;
+pub mod rtcp;
+pub mod rtp;
+pub mod rtp_leg;
+pub mod stats;
+
+#[cfg(test)]
+mod scenario_tests;
+// pub mod webrtc; (the str0m leg, separate branch)
