@@ -34,3 +34,6 @@ pub use model::{
 };
 pub use parse::Limits;
 pub use rtp_attrs::{Extmap, Fmtp, Group, Msid, Rtcp, RtcpFb, Rtpmap, Ssrc, SsrcGroup};
+
+#[cfg(test)]
+mod tests;
