@@ -18,6 +18,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 pub mod rtp_attrs;
+pub mod translate;
 
 mod access;
 mod print;
@@ -34,6 +35,7 @@ pub use model::{
 };
 pub use parse::Limits;
 pub use rtp_attrs::{Extmap, Fmtp, Group, Msid, Rtcp, RtcpFb, Rtpmap, Ssrc, SsrcGroup};
+pub use translate::TranslateError;
 
 #[cfg(test)]
 mod tests;

@@ -4,3 +4,4 @@ mod attributes;
 pub(crate) mod fixtures;
 mod parse;
 mod properties;
+mod translate;
