@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod media;
+pub mod sdp;
 pub mod sip;
 #[cfg(test)]
 mod test_clock;

@@ -1,0 +1,7 @@
+//! Tests of the SDP module: parser and printer, typed attributes, codecs.
+
+mod attributes;
+pub(crate) mod fixtures;
+mod parse;
+mod properties;
+mod translate;
