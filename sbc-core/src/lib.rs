@@ -21,6 +21,7 @@
 //! tests can seed it and replay a scenario exactly.
 #![warn(missing_docs)]
 
+pub mod media;
 pub mod sip;
 #[cfg(test)]
 mod test_clock;
