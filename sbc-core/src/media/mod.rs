@@ -10,6 +10,8 @@
 //! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
 //! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
 //! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
+//! - [`webrtc`]: the browser's leg on str0m (ICE-lite, DTLS-SRTP) and the
+//!   demultiplexer of the one UDP port all browser legs share.
 
 pub mod bridge;
 pub mod dtmf;
@@ -18,7 +20,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod rtp_leg;
 pub mod stats;
+pub mod webrtc;
 
 #[cfg(test)]
 mod scenario_tests;
-// pub mod webrtc; (the str0m leg, separate branch)

@@ -1,0 +1,29 @@
+//! Errors of the WebRTC leg.
+
+use thiserror::Error;
+
+/// Why a WebRTC leg could not be set up or could not send.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum WebRtcError {
+    /// The browser's SDP offer does not parse.
+    #[error("the browser's SDP offer does not parse: {0}")]
+    OfferSyntax(String),
+    /// The offer parses but cannot be answered (no usable audio, no DTLS
+    /// fingerprint, conflicting attributes).
+    #[error("the browser's SDP offer cannot be answered: {0}")]
+    OfferRejected(String),
+    /// The offer has no audio m-line.
+    #[error("the browser's SDP offer has no audio m-line")]
+    NoAudio,
+    /// An RTP packet was given to a leg that cannot send yet (not connected)
+    /// or any more (disconnected).
+    #[error("the leg is not connected")]
+    NotConnected,
+    /// The payload type is not one the browser accepted in the answer.
+    #[error("payload type {0} was not negotiated with the browser")]
+    UnknownPayloadType(u8),
+    /// str0m refused the packet.
+    #[error("the packet could not be sent: {0}")]
+    Send(String),
+}

@@ -1,0 +1,556 @@
+//! [`WebRtcLeg`]: one browser peer connection, answered as ICE-lite with
+//! DTLS-SRTP in str0m's RTP mode.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::RngCore;
+use str0m::change::SdpOffer;
+use str0m::format::PayloadParams;
+use str0m::media::Mid;
+use str0m::net::{Protocol, Receive};
+use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::{Candidate, IceConnectionState, IceCreds, Input, Rtc, RtcError};
+use tracing::{debug, trace, warn};
+
+use super::consent::{CONSENT_TIMEOUT, Consent};
+use super::error::WebRtcError;
+use super::srtp_profile::{self, SrtpProfile};
+
+/// How far ahead a dead leg's timeout lies: it has nothing left to do.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// How many sent or received packets are remembered while the SRTP profile
+/// is still unknown.
+const PROBES: usize = 16;
+
+/// Configuration of a WebRTC leg.
+#[derive(Debug, Clone)]
+pub struct WebRtcConfig {
+    /// The gateway's address for browser media: `media.public_ip` and the
+    /// shared `media.webrtc_port`. It is the one host candidate of the
+    /// answer and the source of every transmit.
+    pub local_addr: SocketAddr,
+    /// How long the leg lives without a consent check from the browser
+    /// (RFC 7675 §5.1: 30 s).
+    pub consent_timeout: Duration,
+}
+
+impl WebRtcConfig {
+    /// A configuration answering from `local_addr`, with the RFC's 30 s
+    /// consent timeout.
+    pub fn new(local_addr: SocketAddr) -> Self {
+        Self {
+            local_addr,
+            consent_timeout: CONSENT_TIMEOUT,
+        }
+    }
+}
+
+/// A datagram to send from the shared WebRTC port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The local address to send from (the configured `local_addr`).
+    pub source: SocketAddr,
+    /// The browser's address.
+    pub destination: SocketAddr,
+    /// The datagram: STUN, DTLS, SRTP or SRTCP.
+    pub contents: Vec<u8>,
+}
+
+/// One RTP packet as the bridge relays it: the header fields and the
+/// payload, decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpPacket {
+    /// SSRC. Received: the browser's. Sent: ignored, the leg sends with its
+    /// own SSRC (the one in its answer).
+    pub ssrc: u32,
+    /// Payload type, in the numbering the browser's offer gave it.
+    pub payload_type: u8,
+    /// RTP sequence number.
+    pub sequence_number: u16,
+    /// RTP timestamp, in the codec's clock rate.
+    pub timestamp: u32,
+    /// The marker bit.
+    pub marker: bool,
+    /// The payload, without header or padding.
+    pub payload: Bytes,
+}
+
+/// Why a leg is dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// No consent check from the browser within the consent timeout
+    /// (RFC 7675): the browser is gone or unreachable.
+    ConsentExpired,
+    /// ICE lost every candidate pair.
+    IceFailed,
+    /// The browser's DTLS certificate does not match the fingerprint in its
+    /// SDP (RFC 8122 §5): someone else is at the other end.
+    FingerprintMismatch,
+    /// The DTLS handshake or the SRTP setup failed.
+    DtlsFailed,
+    /// The browser closed DTLS (close_notify).
+    ClosedByPeer,
+}
+
+/// What the leg reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// ICE, DTLS (fingerprint checked) and SRTP are up: media can flow.
+    Connected,
+    /// The SRTP profile DTLS negotiated, reported once, as soon as the
+    /// first measurable SRTP packet went out or came in.
+    SrtpProfile(SrtpProfile),
+    /// The browser proved it holds this address (an authenticated ICE check
+    /// came from it): the demux may route this 5-tuple to the leg.
+    PeerAddress(SocketAddr),
+    /// An RTP packet from the browser, decrypted.
+    Rtp(RtpPacket),
+    /// The leg is dead; it reports nothing more and can be dropped.
+    Disconnected(DisconnectReason),
+}
+
+/// What [`WebRtcLeg::poll_output`] hands out.
+#[derive(Debug)]
+pub enum Output {
+    /// A datagram to send.
+    Transmit(Transmit),
+    /// Something happened.
+    Event(Event),
+    /// Nothing more until this time or the next input: call
+    /// [`WebRtcLeg::handle_timeout`] then.
+    Timeout(Instant),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Connecting,
+    Connected,
+    Dead,
+}
+
+/// One browser peer connection: ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE, RTP
+/// mode. Sans-IO: time and datagrams in, transmits, events and the next
+/// deadline out.
+pub struct WebRtcLeg {
+    rtc: Rtc,
+    local_addr: SocketAddr,
+    local_ufrag: String,
+    state: State,
+    consent: Consent,
+    audio: Mid,
+    tx_seq: Option<u64>,
+    srtp: Option<SrtpProfile>,
+    probes_in: VecDeque<(u32, u16, usize, usize)>,
+    probes_out: VecDeque<(u32, u16, usize)>,
+    peers: Vec<SocketAddr>,
+    events: VecDeque<Event>,
+    last_now: Instant,
+}
+
+impl std::fmt::Debug for WebRtcLeg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebRtcLeg")
+            .field("local_ufrag", &self.local_ufrag)
+            .field("state", &self.state)
+            .field("srtp", &self.srtp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebRtcLeg {
+    /// Answers the browser's SDP `offer`: returns the leg and the SDP answer
+    /// (ICE-lite, one host candidate on `config.local_addr`, the gateway's
+    /// DTLS fingerprint). ICE credentials come from `rng`.
+    pub fn accept_offer(
+        now: Instant,
+        config: &WebRtcConfig,
+        offer: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<(Self, String), WebRtcError> {
+        let creds = IceCreds {
+            ufrag: ice_chars(rng, 16),
+            pass: ice_chars(rng, 32),
+        };
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
+            .set_ice_lite(true)
+            .set_local_ice_credentials(creds.clone())
+            .set_crypto_provider(crypto.clone())
+            .set_stats_interval(None)
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_g722(true, false)
+            .enable_pcmu(true, false)
+            .enable_pcma(true, false)
+            .build(now);
+        let host = Candidate::host(config.local_addr, "udp")
+            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
+        rtc.add_local_candidate(host);
+        let offer = SdpOffer::from_sdp_string(offer)
+            .map_err(|e| WebRtcError::OfferSyntax(e.to_string()))?;
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?
+            .to_sdp_string();
+        let consent = Consent::new(
+            now,
+            config.consent_timeout,
+            creds.ufrag.clone(),
+            creds.pass,
+            crypto,
+        );
+        let audio = audio_mid(&answer)
+            .filter(|mid| rtc.media(*mid).is_some())
+            .ok_or(WebRtcError::NoAudio)?;
+        let leg = Self {
+            rtc,
+            local_addr: config.local_addr,
+            local_ufrag: creds.ufrag,
+            state: State::Connecting,
+            consent,
+            audio,
+            tx_seq: None,
+            srtp: None,
+            probes_in: VecDeque::new(),
+            probes_out: VecDeque::new(),
+            peers: Vec::new(),
+            events: VecDeque::new(),
+            last_now: now,
+        };
+        debug!(ufrag = %leg.local_ufrag, "webrtc leg answered the offer");
+        Ok((leg, answer))
+    }
+
+    /// The gateway's ICE ufrag of this leg: the first half of the USERNAME
+    /// of every check the browser sends, which the [`super::Demux`] routes on.
+    pub fn local_ufrag(&self) -> &str {
+        &self.local_ufrag
+    }
+
+    /// The SRTP profile, once one packet showed it.
+    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
+        self.srtp
+    }
+
+    /// Whether ICE, DTLS and SRTP are up and the leg is not dead.
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// The payload types the browser accepted for audio, with their
+    /// parameters as `(pt, codec name, clock rate, channels)`.
+    pub fn payload_types(&self) -> Vec<(u8, String, u32, u8)> {
+        let Some(media) = self.rtc.media(self.audio) else {
+            return Vec::new();
+        };
+        let remote = media.remote_pts();
+        self.rtc
+            .codec_config()
+            .params()
+            .iter()
+            .filter(|p| remote.contains(&p.pt()))
+            .map(|p: &PayloadParams| {
+                let spec = p.spec();
+                (
+                    *p.pt(),
+                    spec.codec.to_string(),
+                    spec.clock_rate.get(),
+                    spec.channels.unwrap_or(1),
+                )
+            })
+            .collect()
+    }
+
+    /// A datagram arrived on the shared port from `from` to `to`.
+    pub fn handle_input(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        to: SocketAddr,
+        datagram: &[u8],
+    ) {
+        self.advance(now);
+        if self.state == State::Dead {
+            return;
+        }
+        if self.consent.observe(now, datagram) && !self.peers.contains(&from) {
+            self.peers.push(from);
+            self.events.push_back(Event::PeerAddress(from));
+        }
+        let unknown_profile = self.srtp.is_none();
+        if let Some((ssrc, seq, header)) =
+            srtp_profile::srtp_header(datagram).filter(|_| unknown_profile)
+        {
+            push_probe(&mut self.probes_in, (ssrc, seq, header, datagram.len()));
+        }
+        let receive = match Receive::new(Protocol::Udp, from, to, datagram) {
+            Ok(r) => r,
+            Err(e) => {
+                trace!(error = %e, "webrtc leg drops an unparsable datagram");
+                return;
+            }
+        };
+        if let Err(e) = self.rtc.handle_input(Input::Receive(now, receive)) {
+            self.on_error(e);
+        }
+    }
+
+    /// The deadline of the last [`Output::Timeout`] passed (or earlier).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+        if self.state == State::Dead {
+            return;
+        }
+        if self.consent.expired(now) {
+            warn!(ufrag = %self.local_ufrag, "webrtc leg: browser consent expired");
+            self.die(DisconnectReason::ConsentExpired);
+            return;
+        }
+        if let Err(e) = self.rtc.handle_input(Input::Timeout(now)) {
+            self.on_error(e);
+        }
+    }
+
+    /// The next thing to do: transmit, event, or the deadline until which
+    /// there is nothing. Call until it returns [`Output::Timeout`].
+    pub fn poll_output(&mut self) -> Output {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Output::Event(e);
+            }
+            if self.state == State::Dead {
+                return Output::Timeout(self.last_now + IDLE);
+            }
+            match self.rtc.poll_output() {
+                Ok(str0m::Output::Timeout(at)) => {
+                    return Output::Timeout(at.min(self.consent.deadline()));
+                }
+                Ok(str0m::Output::Transmit(t)) => {
+                    let contents: Vec<u8> = t.contents.into();
+                    self.probe_out(&contents);
+                    return Output::Transmit(Transmit {
+                        source: t.source,
+                        destination: t.destination,
+                        contents,
+                    });
+                }
+                Ok(str0m::Output::Event(e)) => self.on_event(e),
+                Err(e) => self.on_error(e),
+            }
+        }
+    }
+
+    /// Sends one RTP packet to the browser, with the leg's own SSRC.
+    /// `packet.payload_type` must be one the browser accepted.
+    pub fn send_rtp(&mut self, now: Instant, packet: &RtpPacket) -> Result<(), WebRtcError> {
+        self.advance(now);
+        if self.state != State::Connected {
+            return Err(WebRtcError::NotConnected);
+        }
+        let mid = self.audio;
+        let pt = packet.payload_type.into();
+        let accepted = self
+            .rtc
+            .media(mid)
+            .is_some_and(|m| m.remote_pts().contains(&pt));
+        if !accepted {
+            return Err(WebRtcError::UnknownPayloadType(packet.payload_type));
+        }
+        let seq = extend_seq(self.tx_seq, packet.sequence_number);
+        self.tx_seq = Some(self.tx_seq.map_or(seq, |last| last.max(seq)));
+        let mut api = self.rtc.direct_api();
+        let tx = api
+            .stream_tx_by_mid(mid, None)
+            .ok_or(WebRtcError::NotConnected)?;
+        if self.srtp.is_none() {
+            push_probe(
+                &mut self.probes_out,
+                (*tx.ssrc(), packet.sequence_number, packet.payload.len()),
+            );
+        }
+        let write = RtpWrite::new(
+            pt,
+            SeqNo::from(seq),
+            packet.timestamp,
+            now,
+            packet.payload.as_ref(),
+        )
+        .marker(packet.marker);
+        tx.write_rtp(write);
+        Ok(())
+    }
+
+    fn advance(&mut self, now: Instant) {
+        if now > self.last_now {
+            self.last_now = now;
+        }
+    }
+
+    fn on_event(&mut self, e: str0m::Event) {
+        match e {
+            str0m::Event::Connected => {
+                debug!(ufrag = %self.local_ufrag, "webrtc leg connected");
+                self.state = State::Connected;
+                self.events.push_back(Event::Connected);
+            }
+            str0m::Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                warn!(ufrag = %self.local_ufrag, "webrtc leg: ICE lost every pair");
+                self.die(DisconnectReason::IceFailed);
+            }
+            str0m::Event::RtpPacket(p) => {
+                let key = (*p.header.ssrc, p.header.sequence_number);
+                self.probe_in(key, p.payload.len());
+                self.events.push_back(Event::Rtp(RtpPacket {
+                    ssrc: *p.header.ssrc,
+                    payload_type: *p.header.payload_type,
+                    sequence_number: p.header.sequence_number,
+                    timestamp: p.header.timestamp,
+                    marker: p.header.marker,
+                    payload: Bytes::from_owner(p.payload),
+                }));
+            }
+            str0m::Event::Closed => self.die(DisconnectReason::ClosedByPeer),
+            other => trace!(event = ?other, "webrtc leg ignores a str0m event"),
+        }
+    }
+
+    /// str0m reports an error; it is fatal when str0m gave the connection up.
+    fn on_error(&mut self, e: RtcError) {
+        if self.rtc.is_alive() {
+            debug!(error = %e, "webrtc leg: str0m refused an input");
+            return;
+        }
+        let reason = match &e {
+            RtcError::RemoteSdp(m) if m.contains("fingerprint") => {
+                DisconnectReason::FingerprintMismatch
+            }
+            RtcError::Ice(_) => DisconnectReason::IceFailed,
+            _ => DisconnectReason::DtlsFailed,
+        };
+        warn!(ufrag = %self.local_ufrag, error = %e, ?reason, "webrtc leg failed");
+        self.die(reason);
+    }
+
+    fn die(&mut self, reason: DisconnectReason) {
+        if self.state == State::Dead {
+            return;
+        }
+        self.state = State::Dead;
+        self.rtc.disconnect();
+        self.events.push_back(Event::Disconnected(reason));
+    }
+
+    fn probe_in(&mut self, key: (u32, u16), payload_len: usize) {
+        if self.srtp.is_some() {
+            return;
+        }
+        let found = self
+            .probes_in
+            .iter()
+            .find(|(ssrc, seq, _, _)| (*ssrc, *seq) == key)
+            .and_then(|&(_, _, header, len)| srtp_profile::from_tag_len(len, header, payload_len));
+        if let Some(p) = found {
+            self.found_profile(p);
+        }
+    }
+
+    fn probe_out(&mut self, datagram: &[u8]) {
+        if self.srtp.is_some() {
+            return;
+        }
+        let Some((ssrc, seq, header)) = srtp_profile::srtp_header(datagram) else {
+            return;
+        };
+        let found = self
+            .probes_out
+            .iter()
+            .find(|(s, q, _)| (*s, *q) == (ssrc, seq))
+            .and_then(|&(_, _, payload)| {
+                srtp_profile::from_tag_len(datagram.len(), header, payload)
+            });
+        if let Some(p) = found {
+            self.found_profile(p);
+        }
+    }
+
+    fn found_profile(&mut self, profile: SrtpProfile) {
+        debug!(ufrag = %self.local_ufrag, %profile, "webrtc leg SRTP profile");
+        self.srtp = Some(profile);
+        self.probes_in = VecDeque::new();
+        self.probes_out = VecDeque::new();
+        self.events.push_back(Event::SrtpProfile(profile));
+    }
+
+    /// The source address of this leg's transmits.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+}
+
+/// The mid of the first accepted (port not 0) audio m-line of `sdp`.
+fn audio_mid(sdp: &str) -> Option<Mid> {
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        if let Some(m) = line.strip_prefix("m=") {
+            let mut fields = m.split(' ');
+            in_audio = fields.next() == Some("audio") && fields.next() != Some("0");
+        } else if let Some(mid) = line.strip_prefix("a=mid:").filter(|_| in_audio) {
+            return Some(Mid::from(mid.trim()));
+        }
+    }
+    None
+}
+
+fn push_probe<T>(q: &mut VecDeque<T>, probe: T) {
+    if q.len() == PROBES {
+        q.pop_front();
+    }
+    q.push_back(probe);
+}
+
+/// The extended sequence number nearest to `last` whose low 16 bits are
+/// `seq` (RFC 3711 §3.3.1 index estimation).
+fn extend_seq(last: Option<u64>, seq: u16) -> u64 {
+    let Some(last) = last else {
+        return u64::from(seq);
+    };
+    let roc = last >> 16;
+    [roc.checked_sub(1), Some(roc), Some(roc + 1)]
+        .into_iter()
+        .flatten()
+        .map(|r| (r << 16) | u64::from(seq))
+        .min_by_key(|c| c.abs_diff(last))
+        .unwrap_or(u64::from(seq))
+}
+
+/// `n` ICE characters (RFC 8839 §5.4: ALPHA / DIGIT / "+" / "/"); ours are
+/// alphanumeric only.
+fn ice_chars(rng: &mut impl RngCore, n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..n)
+        .map(|_| char::from(ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()]))
+        .collect()
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_extend_across_wrap() {
+        assert_eq!(extend_seq(None, 65535), 65535);
+        assert_eq!(extend_seq(Some(65535), 0), 65536);
+        assert_eq!(extend_seq(Some(65536), 65535), 65535);
+        assert_eq!(extend_seq(Some(3 << 16), 2), (3 << 16) + 2);
+        assert_eq!(extend_seq(Some(5), 65530), 65530);
+    }
+}

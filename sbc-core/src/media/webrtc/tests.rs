@@ -1,0 +1,469 @@
+//! Scenarios on a virtual clock: str0m peers in full-ICE, controlling mode
+//! play browsers; they offer, [`WebRtcLeg`]s answer, and an in-memory
+//! network carries the datagrams with 1 ms of latency.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::{Candidate, Input, Rtc};
+
+use super::*;
+use crate::test_clock::epoch;
+
+const GATEWAY: &str = "192.0.2.1:10000";
+
+/// A str0m peer playing the browser.
+struct Browser {
+    rtc: Rtc,
+    addr: SocketAddr,
+    mid: Mid,
+    pending: Option<SdpPendingOffer>,
+    rtp: Vec<str0m::rtp::RtpPacket>,
+    connected: bool,
+    /// A silent browser's transmits are lost.
+    silent: bool,
+    deadline: Instant,
+}
+
+impl Browser {
+    /// A browser at `addr` and its SDP offer (one sendrecv audio m-line).
+    fn new(now: Instant, addr: &str) -> (Self, String) {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
+            .set_stats_interval(None)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let mut change = rtc.sdp_api();
+        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        let (offer, pending) = change.apply().expect("an offer");
+        let b = Self {
+            rtc,
+            addr,
+            mid,
+            pending: Some(pending),
+            rtp: Vec::new(),
+            connected: false,
+            silent: false,
+            deadline: now,
+        };
+        (b, offer.to_sdp_string())
+    }
+
+    fn accept_answer(&mut self, answer: &str) {
+        let answer = SdpAnswer::from_sdp_string(answer).expect("the answer parses");
+        let pending = self.pending.take().unwrap();
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("the browser accepts the answer");
+    }
+
+    fn opus_pt(&self) -> u8 {
+        let p = self
+            .rtc
+            .codec_config()
+            .find(|p| p.spec().codec == Codec::Opus)
+            .expect("opus");
+        *p.pt()
+    }
+
+    fn send(&mut self, now: Instant, pt: u8, seq: u64, ts: u32, payload: &[u8]) {
+        let mut api = self.rtc.direct_api();
+        let tx = api.stream_tx_by_mid(self.mid, None).expect("a send stream");
+        tx.write_rtp(RtpWrite::new(
+            pt.into(),
+            SeqNo::from(seq),
+            ts,
+            now,
+            payload.to_vec(),
+        ));
+    }
+}
+
+/// One gateway leg and what it reported.
+struct Gw {
+    id: LegId,
+    leg: WebRtcLeg,
+    events: Vec<(Instant, Event)>,
+    deadline: Instant,
+}
+
+/// The virtual network: one gateway port, a demux, legs and browsers.
+struct Net {
+    now: Instant,
+    gateway: SocketAddr,
+    demux: Demux,
+    legs: Vec<Gw>,
+    browsers: Vec<Browser>,
+    wire: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    rng: StdRng,
+}
+
+impl Net {
+    fn new() -> Self {
+        Self {
+            now: epoch(),
+            gateway: GATEWAY.parse().unwrap(),
+            demux: Demux::new(),
+            legs: Vec::new(),
+            browsers: Vec::new(),
+            wire: VecDeque::new(),
+            rng: StdRng::seed_from_u64(7),
+        }
+    }
+
+    /// Adds a browser at `addr` and the leg answering it; `edit` may tamper
+    /// with the offer on its way.
+    fn call(&mut self, addr: &str, edit: impl FnOnce(String) -> String) -> usize {
+        let (mut browser, offer) = Browser::new(self.now, addr);
+        let config = WebRtcConfig::new(self.gateway);
+        let (leg, answer) = WebRtcLeg::accept_offer(self.now, &config, &edit(offer), &mut self.rng)
+            .expect("the leg answers");
+        assert!(answer.contains("a=ice-lite"), "{answer}");
+        assert!(
+            answer.contains(&format!("{} typ host", self.gateway.port())),
+            "{answer}"
+        );
+        assert!(answer.contains("a=rtcp-mux"), "{answer}");
+        assert!(answer.contains("a=group:BUNDLE"), "{answer}");
+        browser.accept_answer(&answer);
+        let id = LegId(self.legs.len() as u64 + 1);
+        self.demux.insert_leg(id, leg.local_ufrag());
+        self.legs.push(Gw {
+            id,
+            leg,
+            events: Vec::new(),
+            deadline: self.now,
+        });
+        self.browsers.push(browser);
+        self.legs.len() - 1
+    }
+
+    /// Drains every output, delivers what is on the wire 1 ms later, or
+    /// jumps to the next deadline; then fires due timers.
+    fn step(&mut self) {
+        for gw in &mut self.legs {
+            loop {
+                match gw.leg.poll_output() {
+                    Output::Transmit(t) => {
+                        assert_eq!(t.source, self.gateway);
+                        self.wire.push_back((t.source, t.destination, t.contents));
+                    }
+                    Output::Event(e) => {
+                        if let Event::PeerAddress(a) = e {
+                            self.demux.learn(gw.id, a, self.gateway);
+                        }
+                        gw.events.push((self.now, e));
+                    }
+                    Output::Timeout(t) => {
+                        gw.deadline = t;
+                        break;
+                    }
+                }
+            }
+        }
+        for b in &mut self.browsers {
+            loop {
+                match b.rtc.poll_output().expect("the browser peer runs") {
+                    str0m::Output::Transmit(t) => {
+                        if !b.silent {
+                            self.wire
+                                .push_back((t.source, t.destination, t.contents.into()));
+                        }
+                    }
+                    str0m::Output::Event(str0m::Event::Connected) => b.connected = true,
+                    str0m::Output::Event(str0m::Event::RtpPacket(p)) => b.rtp.push(p),
+                    str0m::Output::Event(_) => {}
+                    str0m::Output::Timeout(t) => {
+                        b.deadline = t;
+                        break;
+                    }
+                }
+            }
+        }
+        let next = self
+            .legs
+            .iter()
+            .map(|g| g.deadline)
+            .chain(self.browsers.iter().map(|b| b.deadline))
+            .min()
+            .unwrap_or(self.now);
+        let step = Duration::from_millis(1);
+        self.now = if self.wire.is_empty() {
+            next.max(self.now + step)
+        } else {
+            self.now + step
+        };
+        let now = self.now;
+        for (from, to, data) in std::mem::take(&mut self.wire) {
+            if to == self.gateway {
+                if let Some(id) = self.demux.route(from, to, &data) {
+                    let gw = self.legs.iter_mut().find(|g| g.id == id).unwrap();
+                    gw.leg.handle_input(now, from, to, &data);
+                }
+            } else if let Some(b) = self.browsers.iter_mut().find(|b| b.addr == to) {
+                let r = Receive::new(Protocol::Udp, from, to, &data).unwrap();
+                b.rtc.handle_input(Input::Receive(now, r)).unwrap();
+            }
+        }
+        for gw in &mut self.legs {
+            if gw.deadline <= now {
+                gw.leg.handle_timeout(now);
+            }
+        }
+        for b in &mut self.browsers {
+            if b.deadline <= now {
+                b.rtc.handle_input(Input::Timeout(now)).unwrap();
+            }
+        }
+    }
+
+    /// Steps until `done` or `limit` of virtual time passed; the time it took.
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Self) -> bool) -> Duration {
+        let start = self.now;
+        while !done(self) {
+            assert!(self.now - start < limit, "not done within {limit:?}");
+            self.step();
+        }
+        self.now - start
+    }
+
+    fn leg_connected(&self, i: usize) -> bool {
+        self.legs[i]
+            .events
+            .iter()
+            .any(|(_, e)| *e == Event::Connected)
+    }
+
+    fn disconnect_reason(&self, i: usize) -> Option<(Instant, DisconnectReason)> {
+        self.legs[i].events.iter().find_map(|(t, e)| match e {
+            Event::Disconnected(r) => Some((*t, *r)),
+            _ => None,
+        })
+    }
+
+    fn rtp_at_leg(&self, i: usize) -> Vec<&RtpPacket> {
+        self.legs[i]
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Rtp(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn connect(&mut self, i: usize) {
+        self.run_until(Duration::from_secs(5), |n| {
+            n.leg_connected(i) && n.browsers[i].connected
+        });
+    }
+}
+
+/// 50 Opus packets each way through a connected leg, 20 ms apart.
+fn exchange(net: &mut Net, i: usize, base_seq: u16, base_ts: u32) {
+    let pt = net.browsers[i].opus_pt();
+    let offered: Vec<u8> = net.legs[i]
+        .leg
+        .payload_types()
+        .iter()
+        .map(|p| p.0)
+        .collect();
+    assert!(offered.contains(&pt), "{offered:?}");
+    for k in 0..50u16 {
+        let now = net.now;
+        let seq = base_seq.wrapping_add(k);
+        let ts = base_ts.wrapping_add(960 * u32::from(k));
+        let up = format!("up {i} {k}");
+        // str0m's writer takes the extended sequence number (its ROC feeds SRTP).
+        let extended = u64::from(base_seq) + u64::from(k);
+        net.browsers[i].send(now, pt, extended, ts, up.as_bytes());
+        let down = RtpPacket {
+            ssrc: 0,
+            payload_type: pt,
+            sequence_number: seq,
+            timestamp: ts,
+            marker: k == 0,
+            payload: Bytes::from(format!("down {i} {k}")),
+        };
+        net.legs[i].leg.send_rtp(now, &down).expect("the leg sends");
+        let until = now + Duration::from_millis(20);
+        while net.now < until {
+            net.step();
+        }
+    }
+    let start = net.now;
+    while !(net.rtp_at_leg(i).len() >= 50 && net.browsers[i].rtp.len() >= 50) {
+        assert!(
+            net.now - start < Duration::from_secs(1),
+            "leg got {}, browser got {}",
+            net.rtp_at_leg(i).len(),
+            net.browsers[i].rtp.len()
+        );
+        net.step();
+    }
+
+    let up = net.rtp_at_leg(i);
+    assert_eq!(up.len(), 50);
+    for (k, p) in up.iter().enumerate() {
+        assert_eq!(p.payload_type, pt);
+        assert_eq!(p.sequence_number, base_seq.wrapping_add(k as u16));
+        assert_eq!(p.timestamp, base_ts.wrapping_add(960 * k as u32));
+        assert_eq!(&p.payload[..], format!("up {i} {k}").as_bytes());
+    }
+    let down = &net.browsers[i].rtp;
+    assert_eq!(down.len(), 50);
+    for (k, p) in down.iter().enumerate() {
+        assert_eq!(*p.header.payload_type, pt);
+        assert_eq!(p.header.sequence_number, base_seq.wrapping_add(k as u16));
+        assert_eq!(p.header.timestamp, base_ts.wrapping_add(960 * k as u32));
+        assert_eq!(p.header.marker, k == 0);
+        assert_eq!(&p.payload[..], format!("down {i} {k}").as_bytes());
+    }
+}
+
+#[test]
+fn browser_connects_and_opus_flows_both_ways() {
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |o| o);
+    let took = net.run_until(Duration::from_secs(5), |n| {
+        n.leg_connected(0) && n.browsers[0].connected
+    });
+    assert!(took < Duration::from_secs(1), "connecting took {took:?}");
+    assert!(net.legs[0].leg.is_connected());
+    exchange(&mut net, 0, 65_500, 4_294_000_000);
+    let profile = net.legs[0].leg.srtp_profile().expect("a profile was seen");
+    assert!(
+        net.legs[0]
+            .events
+            .iter()
+            .any(|(_, e)| *e == Event::SrtpProfile(profile))
+    );
+    // str0m offers AES-GCM first; both ends support it.
+    assert_eq!(profile, SrtpProfile::AeadAesGcm);
+    assert_eq!(net.disconnect_reason(0), None);
+}
+
+#[test]
+fn a_certificate_not_matching_the_offer_fingerprint_fails_the_leg() {
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |offer| {
+        let at = offer.find("a=fingerprint:sha-256 ").expect("a fingerprint") + 22;
+        let mut bytes = offer.into_bytes();
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        String::from_utf8(bytes).unwrap()
+    });
+    net.run_until(Duration::from_secs(5), |n| n.disconnect_reason(0).is_some());
+    let (_, reason) = net.disconnect_reason(0).unwrap();
+    assert_eq!(reason, DisconnectReason::FingerprintMismatch);
+    assert!(!net.leg_connected(0));
+    assert!(!net.legs[0].leg.is_connected());
+}
+
+#[test]
+fn a_silent_browser_is_reported_dead_within_30_seconds() {
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |o| o);
+    net.connect(0);
+    let silent_at = net.now;
+    net.browsers[0].silent = true;
+    net.run_until(Duration::from_secs(31), |n| {
+        n.disconnect_reason(0).is_some()
+    });
+    let (at, reason) = net.disconnect_reason(0).unwrap();
+    assert!(
+        at - silent_at <= Duration::from_secs(30),
+        "{:?}",
+        at - silent_at
+    );
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::ConsentExpired | DisconnectReason::IceFailed
+        ),
+        "{reason:?}"
+    );
+    let pt = net.browsers[0].opus_pt();
+    let late = RtpPacket {
+        ssrc: 0,
+        payload_type: pt,
+        sequence_number: 1,
+        timestamp: 1,
+        marker: false,
+        payload: Bytes::from_static(b"late"),
+    };
+    assert!(matches!(
+        net.legs[0].leg.send_rtp(net.now, &late),
+        Err(WebRtcError::NotConnected)
+    ));
+}
+
+#[test]
+fn a_browser_that_never_checks_expires_after_30_seconds() {
+    // Without candidates in the offer (a trickling browser) str0m's ICE-lite
+    // agent has no pair to time out; the leg's own consent timer ends it.
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |o| {
+        o.lines()
+            .filter(|l| !l.starts_with("a=candidate"))
+            .map(|l| format!("{l}\r\n"))
+            .collect()
+    });
+    net.browsers[0].silent = true;
+    let start = net.now;
+    net.run_until(Duration::from_secs(31), |n| {
+        n.disconnect_reason(0).is_some()
+    });
+    let (at, reason) = net.disconnect_reason(0).unwrap();
+    assert_eq!(reason, DisconnectReason::ConsentExpired);
+    assert_eq!(at - start, Duration::from_secs(30));
+}
+
+#[test]
+fn two_legs_share_one_port_and_do_not_cross() {
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |o| o);
+    net.call("203.0.113.9:40000", |o| o);
+    net.run_until(Duration::from_secs(5), |n| {
+        (0..2).all(|i| n.leg_connected(i) && n.browsers[i].connected)
+    });
+    exchange(&mut net, 0, 1, 1000);
+    exchange(&mut net, 1, 30_000, 7);
+    // `exchange` checked every payload names its own leg; nothing else came.
+    assert_eq!(net.rtp_at_leg(0).len(), 50);
+    assert_eq!(net.rtp_at_leg(1).len(), 50);
+    let stats = net.demux.stats();
+    assert!(stats.by_ufrag >= 2 && stats.by_address > 100, "{stats:?}");
+    assert_eq!(stats.unknown_ufrag + stats.unroutable, 0, "{stats:?}");
+}
+
+#[test]
+fn an_offer_without_audio_is_refused() {
+    let now = epoch();
+    let mut rtc = Rtc::builder().build(now);
+    let mut change = rtc.sdp_api();
+    change.add_channel("chat".into());
+    let (offer, _) = change.apply().unwrap();
+    let config = WebRtcConfig::new(GATEWAY.parse().unwrap());
+    let err = WebRtcLeg::accept_offer(
+        now,
+        &config,
+        &offer.to_sdp_string(),
+        &mut StdRng::seed_from_u64(1),
+    )
+    .unwrap_err();
+    assert!(matches!(err, WebRtcError::NoAudio), "{err:?}");
+    let err = WebRtcLeg::accept_offer(now, &config, "v=garbage", &mut StdRng::seed_from_u64(1))
+        .unwrap_err();
+    assert!(matches!(err, WebRtcError::OfferSyntax(_)), "{err:?}");
+}
