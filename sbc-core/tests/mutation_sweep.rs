@@ -420,16 +420,16 @@ fn exercise(raw: &[u8], rng: &mut Rng, policy: &UasPolicy) -> Result<(), String>
         _ => None,
     };
     let streamed = stream(raw, rng, policy, seen)?;
-    if let Some(d) = datagram {
-        if streamed.as_ref() != Some(&d) {
-            return Err(format!(
-                "a datagram frames a message with Content-Length but a stream {}",
-                match streamed {
-                    Some(s) => format!("frames another:\n{}", hex(&s)),
-                    None => "frames none".into(),
-                }
-            ));
-        }
+    if let Some(d) = datagram
+        && streamed.as_ref() != Some(&d)
+    {
+        return Err(format!(
+            "a datagram frames a message with Content-Length but a stream {}",
+            match streamed {
+                Some(s) => format!("frames another:\n{}", hex(&s)),
+                None => "frames none".into(),
+            }
+        ));
     }
     Ok(())
 }

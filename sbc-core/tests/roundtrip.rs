@@ -73,7 +73,7 @@ impl Tape {
     /// A header name in random case, its compact form sometimes.
     fn spell(&mut self, long: &str, compact: Option<&str>) -> String {
         let name = match compact {
-            Some(c) if self.next() % 3 == 0 => c,
+            Some(c) if self.next().is_multiple_of(3) => c,
             _ => long,
         };
         name.chars()

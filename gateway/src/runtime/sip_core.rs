@@ -172,10 +172,10 @@ fn handle_inbound(
     };
     if let Err(e) = verdict {
         debug!(addr = %Redacted(peer.addr), error = %e, "invalid message");
-        if msg.is_request() {
-            if let Some(code) = e.status() {
-                reply_statelessly(transports, peer, &msg, code, &e.to_string());
-            }
+        if msg.is_request()
+            && let Some(code) = e.status()
+        {
+            reply_statelessly(transports, peer, &msg, code, &e.to_string());
         }
         return;
     }

@@ -205,10 +205,10 @@ impl Transports {
         let peer = match response_fallback(peer, &data) {
             Some(addr) if addr != peer.addr => {
                 let fallback = Peer { addr, ..peer };
-                if let Some(tx) = self.lock_conns().get(&(fallback.transport, addr)).cloned() {
-                    if tx.try_send(data.clone()).is_ok() {
-                        return;
-                    }
+                if let Some(tx) = self.lock_conns().get(&(fallback.transport, addr)).cloned()
+                    && tx.try_send(data.clone()).is_ok()
+                {
+                    return;
                 }
                 fallback
             }

@@ -335,10 +335,10 @@ impl TransactionUser for LoadUac {
                     .call_id()
                     .ok()
                     .and_then(|c| self.by_call_id.get(c).copied());
-                if let Some(n) = n {
-                    if response.status().is_some_and(|s| (200..300).contains(&s)) {
-                        self.on_invite_2xx(now, n, &response, sip);
-                    }
+                if let Some(n) = n
+                    && response.status().is_some_and(|s| (200..300).contains(&s))
+                {
+                    self.on_invite_2xx(now, n, &response, sip);
                 }
             }
             TransactionEvent::Timeout { id } => {

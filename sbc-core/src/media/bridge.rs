@@ -395,11 +395,9 @@ impl Bridge {
             src.stats.dropped_unknown_pt += 1;
             return Err(BridgeError::UnknownPayloadType(pt));
         };
-        if is_event {
-            if let Some(digit) = event.and_then(|e| src.dtmf_rx.handle(ts, e)) {
-                tracing::info!(?from, ?digit, "bridge: DTMF received");
-                self.events.push_back(BridgeEvent::Dtmf { from, digit });
-            }
+        if is_event && let Some(digit) = event.and_then(|e| src.dtmf_rx.handle(ts, e)) {
+            tracing::info!(?from, ?digit, "bridge: DTMF received");
+            self.events.push_back(BridgeEvent::Dtmf { from, digit });
         }
 
         let dst = &mut self.sides[to.idx()];

@@ -361,7 +361,7 @@ pub fn write_sdes_cname(out: &mut Vec<u8>, ssrc: Ssrc, cname: &[u8]) {
     out.extend_from_slice(cname);
     // The null item ending the list, then padding to a word boundary.
     out.push(0);
-    while (out.len() - start) % 4 != 0 {
+    while !(out.len() - start).is_multiple_of(4) {
         out.push(0);
     }
     finish(out, start);

@@ -220,30 +220,29 @@ fn ten_seconds_of_call_with_loss_reordering_dtmf_and_an_attacker() {
             }
             // The PBX answers each SR: it arrives 40 ms later, the RR leaves
             // 100 ms after that and takes 40 ms back: RTT 80 ms.
-            if tx.to == Side::Pbx && tx.packet[1] == PT_SR {
-                if let Ok(packets) = parse_compound(&tx.packet) {
-                    if let Some(RtcpPacket::Report(Report {
-                        sender: Some(info),
-                        ssrc,
-                        ..
-                    })) = packets.first()
-                    {
-                        let mut p = Vec::new();
-                        let block = ReportBlock {
-                            ssrc: *ssrc,
-                            lsr: ntp_compact(info.ntp),
-                            dlsr: to_compact(Duration::from_millis(100)),
-                            ..ReportBlock::default()
-                        };
-                        Report {
-                            ssrc: Ssrc(0xaaaa),
-                            sender: None,
-                            blocks: vec![block],
-                        }
-                        .write(&mut p);
-                        rr.insert(ms_of(now) + 180, p);
-                    }
+            if tx.to == Side::Pbx
+                && tx.packet[1] == PT_SR
+                && let Ok(packets) = parse_compound(&tx.packet)
+                && let Some(RtcpPacket::Report(Report {
+                    sender: Some(info),
+                    ssrc,
+                    ..
+                })) = packets.first()
+            {
+                let mut p = Vec::new();
+                let block = ReportBlock {
+                    ssrc: *ssrc,
+                    lsr: ntp_compact(info.ntp),
+                    dlsr: to_compact(Duration::from_millis(100)),
+                    ..ReportBlock::default()
+                };
+                Report {
+                    ssrc: Ssrc(0xaaaa),
+                    sender: None,
+                    blocks: vec![block],
                 }
+                .write(&mut p);
+                rr.insert(ms_of(now) + 180, p);
             }
             dst.rtcp.push(tx.packet);
         }

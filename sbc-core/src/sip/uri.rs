@@ -42,10 +42,10 @@ impl Host<'_> {
         if s.is_empty() || s.len() > 255 {
             return Err(Error::Uri);
         }
-        if s.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-            if let Ok(ip) = std::str::from_utf8(s).map_err(|_| Error::Uri)?.parse() {
-                return Ok(Host::V4(ip));
-            }
+        if s.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+            && let Ok(ip) = std::str::from_utf8(s).map_err(|_| Error::Uri)?.parse()
+        {
+            return Ok(Host::V4(ip));
         }
         let valid = s.iter().all(|&b| HOSTNAME[b as usize]);
         if !valid || s[0] == b'.' || s[0] == b'-' {

@@ -46,10 +46,10 @@ impl Bridge {
         for p in packets {
             match p {
                 RtcpPacket::Report(r) => {
-                    if let Some(info) = r.sender {
-                        if s.rx_ssrc.is_none_or(|ssrc| ssrc == r.ssrc) {
-                            s.last_sr = Some((ntp_compact(info.ntp), now));
-                        }
+                    if let Some(info) = r.sender
+                        && s.rx_ssrc.is_none_or(|ssrc| ssrc == r.ssrc)
+                    {
+                        s.last_sr = Some((ntp_compact(info.ntp), now));
                     }
                     for b in r.blocks.iter().filter(|b| b.ssrc == s.tx.ssrc) {
                         if let Some(rtt) = b.rtt(arrival) {

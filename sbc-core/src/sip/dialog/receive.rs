@@ -26,14 +26,14 @@ impl Dialog {
         }
         let seq = request.cseq()?.seq;
         let ordered = !matches!(method, Method::Ack | Method::Cancel);
-        if let (true, Some(last)) = (ordered, self.remote_seq) {
-            if seq <= last {
-                tracing::warn!(local_tag = %self.id.local_tag, seq, last, "out-of-order CSeq");
-                return Err(DialogError::CSeqOutOfOrder {
-                    received: seq,
-                    last,
-                });
-            }
+        if let (true, Some(last)) = (ordered, self.remote_seq)
+            && seq <= last
+        {
+            tracing::warn!(local_tag = %self.id.local_tag, seq, last, "out-of-order CSeq");
+            return Err(DialogError::CSeqOutOfOrder {
+                received: seq,
+                last,
+            });
         }
         let new_target = if is_target_refresh(method) {
             contact_uri(request)?

@@ -276,12 +276,11 @@ impl TransactionLayer {
         for (timer, at) in entry.machine.common().timers.iter() {
             self.deadlines.insert((at, id, timer));
         }
-        if entry.machine.state() == TransactionState::Accepted {
-            if let (Machine::InviteServer(_), Some(key)) = (&entry.machine, &entry.ack_key) {
-                if self.ack_index.get(key) != Some(&id) {
-                    self.ack_index.insert(key.clone(), id);
-                }
-            }
+        if entry.machine.state() == TransactionState::Accepted
+            && let (Machine::InviteServer(_), Some(key)) = (&entry.machine, &entry.ack_key)
+            && self.ack_index.get(key) != Some(&id)
+        {
+            self.ack_index.insert(key.clone(), id);
         }
         if entry.machine.is_terminated() {
             self.reap(id);
@@ -318,10 +317,10 @@ impl TransactionLayer {
             }
             _ => {}
         }
-        if let Some(k) = &entry.ack_key {
-            if self.ack_index.get(k) == Some(&id) {
-                self.ack_index.remove(k);
-            }
+        if let Some(k) = &entry.ack_key
+            && self.ack_index.get(k) == Some(&id)
+        {
+            self.ack_index.remove(k);
         }
         tracing::debug!(%id, "transaction terminated");
         if !entry.internal {
