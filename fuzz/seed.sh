@@ -5,12 +5,13 @@
 #   stream_framer: each message behind a control byte and two chunk sizes
 #     (see fuzz_targets/stream_framer.rs), and every message twice in a row;
 #   parse_uri: each Request-URI and each <…> URI of the messages;
-#   parse_headers: each header value of the messages.
+#   parse_headers: each header value of the messages;
+#   parse_sdp: each message body (most are SDP).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../sbc-core/tests/data/rfc4475"
 corpus="$here/corpus"
-mkdir -p "$corpus"/{parse_message,frame_datagram,stream_framer,parse_uri,parse_headers}
+mkdir -p "$corpus"/{parse_message,frame_datagram,stream_framer,parse_uri,parse_headers,parse_sdp}
 
 for f in "$data"/*.dat; do
     name="$(basename "$f" .dat)"
@@ -28,7 +29,10 @@ for f in "$data"/*.dat; do
         /^\r?$/ { exit }
         { sub(/\r$/, ""); v = $0; if (v !~ /^[ \t]/) sub(/^[^:]*:[ \t]*/, "", v);
           f = sprintf("%s/%s-%d", d, n, NR); printf "%s", v > f; close(f) }' "$f"
+    # The body: everything after the first blank line.
+    LC_ALL=C awk 'body { print } /^\r?$/ { body = 1 }' "$f" > "$corpus/parse_sdp/$name"
+    [[ -s "$corpus/parse_sdp/$name" ]] || rm -f "$corpus/parse_sdp/$name"
 done
-for t in parse_message frame_datagram stream_framer parse_uri parse_headers; do
+for t in parse_message frame_datagram stream_framer parse_uri parse_headers parse_sdp; do
     echo "$t: $(find "$corpus/$t" -type f | wc -l) seeds"
 done
