@@ -115,6 +115,9 @@ pub struct MediaConfig {
     /// `media.sip_ip`: written into PBX-side SDP; `None` means the address the
     /// SIP leg toward the PBX leaves from.
     pub sip_ip: Option<IpAddr>,
+    /// `media.timeout_secs`: a call whose PBX side sends no RTP for this long
+    /// is ended, default 60 s.
+    pub timeout: Duration,
 }
 
 /// `[auth]`: browser authentication.

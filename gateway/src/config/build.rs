@@ -100,6 +100,7 @@ fn media(src: &Source, default_public_ip: IpAddr) -> Result<MediaConfig, ConfigE
         webrtc_port,
         rtp_ports,
         sip_ip: optional_ip(src, "media.sip_ip")?,
+        timeout: Duration::from_secs(positive(src, "media.timeout_secs", 60)?),
     })
 }
 

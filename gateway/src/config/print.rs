@@ -53,6 +53,7 @@ struct Media {
     rtp_ports: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     sip_ip: Option<String>,
+    timeout_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -105,6 +106,7 @@ pub(super) fn to_toml(config: &Config) -> String {
             webrtc_port: media.webrtc_port,
             rtp_ports: format!("{}-{}", media.rtp_ports.start(), media.rtp_ports.end()),
             sip_ip: media.sip_ip.map(|ip| ip.to_string()),
+            timeout_secs: media.timeout.as_secs(),
         },
         auth: Auth {
             token_secret: auth.token_secret.as_ref().map(|_| REDACTED),

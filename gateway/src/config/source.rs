@@ -45,6 +45,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("media.webrtc_port", Kind::Uint),
     ("media.rtp_ports", Kind::Str),
     ("media.sip_ip", Kind::Str),
+    ("media.timeout_secs", Kind::Uint),
     ("auth.token_secret", Kind::Str),
     ("log.format", Kind::Str),
     ("log.level", Kind::Str),

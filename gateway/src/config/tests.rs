@@ -65,6 +65,7 @@ fn defaults() {
     assert_eq!(c.media.webrtc_port, 10000);
     assert_eq!(c.media.rtp_ports, 20000..=29999);
     assert_eq!(c.media.sip_ip, None);
+    assert_eq!(c.media.timeout, Duration::from_secs(60));
     assert_eq!(c.auth.token_secret, None);
     assert_eq!(c.log.format, LogFormat::Text);
     assert_eq!(c.log.level, "info");
