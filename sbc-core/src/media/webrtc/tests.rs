@@ -478,3 +478,26 @@ fn an_offer_without_audio_is_refused() {
         .unwrap_err();
     assert!(matches!(err, WebRtcError::OfferSyntax(_)), "{err:?}");
 }
+
+/// Chrome offers telephone-event at 48 and 8 kHz; the leg must accept both
+/// on Chrome's payload types, or the browser's DTMF never reaches the
+/// bridge (it used to answer Opus, G.722, PCMU and PCMA only).
+#[test]
+fn chromes_telephone_events_are_accepted() {
+    let config = WebRtcConfig::new(GATEWAY.parse().unwrap());
+    let offer = crate::sdp::tests::fixtures::CHROME_OFFER;
+    let (leg, answer) =
+        WebRtcLeg::accept_offer(epoch(), &config, offer, &mut StdRng::seed_from_u64(1)).unwrap();
+    let events: Vec<(u8, u32)> = leg
+        .payload_types()
+        .into_iter()
+        .filter(|p| p.1 == "telephone-event")
+        .map(|p| (p.0, p.2))
+        .collect();
+    for (pt, rate) in [(126u8, 8000u32), (110, 48000)] {
+        let rtpmap = format!("a=rtpmap:{pt} telephone-event/{rate}");
+        assert!(offer.contains(&rtpmap), "fixture offers {rtpmap}");
+        assert!(answer.contains(&rtpmap), "answer lacks {rtpmap}:\n{answer}");
+        assert!(events.contains(&(pt, rate)), "{events:?}");
+    }
+}
