@@ -1,8 +1,10 @@
 //! The runtime: the only module that owns sockets, spawns tasks and reads
 //! the clock. [`transport`] owns the SIP sockets, [`sip_core`] drives the
 //! sans-IO transaction layer in one task, [`rate_limit`] keeps floods from
-//! one source away from everyone else.
+//! one source away from everyone else, [`media`] owns the media sockets and
+//! drives every call's media cores in one task.
 
+pub mod media;
 pub mod rate_limit;
 pub mod rtp_ports;
 pub mod sip_core;

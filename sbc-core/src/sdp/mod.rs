@@ -38,4 +38,4 @@ pub use rtp_attrs::{Extmap, Fmtp, Group, Msid, Rtcp, RtcpFb, Rtpmap, Ssrc, SsrcG
 pub use translate::TranslateError;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

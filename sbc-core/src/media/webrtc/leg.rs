@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rand::RngCore;
 use str0m::change::SdpOffer;
-use str0m::format::PayloadParams;
-use str0m::media::Mid;
+use str0m::format::{Codec, FormatParams, PayloadParams};
+use str0m::media::{Frequency, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, IceConnectionState, IceCreds, Input, Rtc, RtcError};
@@ -26,6 +26,13 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// How many sent or received packets are remembered while the SRTP profile
 /// is still unknown.
 const PROBES: usize = 16;
+
+/// The telephone-event formats the leg accepts, with the payload types of
+/// its own offers (an answer takes the browser's): Opus's and G.711's rates.
+const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
+    (126, Frequency::FORTY_EIGHT_KHZ),
+    (101, Frequency::EIGHT_KHZ),
+];
 
 /// Configuration of a WebRTC leg.
 #[derive(Debug, Clone)]
@@ -179,7 +186,7 @@ impl WebRtcLeg {
             pass: ice_chars(rng, 32),
         };
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
-        let mut rtc = Rtc::builder()
+        let mut builder = Rtc::builder()
             .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_local_ice_credentials(creds.clone())
@@ -189,8 +196,21 @@ impl WebRtcLeg {
             .enable_opus(true, false)
             .enable_g722(true, false)
             .enable_pcmu(true, false)
-            .enable_pcma(true, false)
-            .build(now);
+            .enable_pcma(true, false);
+        // RFC 4733 DTMF at each audio clock rate: str0m adds no
+        // telephone-event on its own, and without it the browser's key
+        // presses never reach the bridge.
+        for (pt, rate) in TELEPHONE_EVENTS {
+            builder.codec_config().add_config(
+                pt.into(),
+                None,
+                Codec::Tele,
+                rate,
+                None,
+                FormatParams::default(),
+            );
+        }
+        let mut rtc = builder.build(now);
         let host = Candidate::host(config.local_addr, "udp")
             .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
         rtc.add_local_candidate(host);

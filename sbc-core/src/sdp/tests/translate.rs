@@ -155,6 +155,23 @@ fn asterisk_answer_becomes_the_browsers_answer() {
 }
 
 #[test]
+fn pbx_answer_media_is_the_relay_half_of_the_browser_answer() {
+    let offer = browser_offer_to_pbx(&sdp(CHROME_OFFER), &pbx_side(), ORIGIN).unwrap();
+    let media = pbx_answer_media(&offer.pending, &sdp(ASTERISK_ANSWER)).unwrap();
+    let full = pbx_answer_to_browser(
+        &offer.pending,
+        &sdp(ASTERISK_ANSWER),
+        &webrtc_side(),
+        ORIGIN,
+    )
+    .unwrap();
+    assert_eq!(media.payload_map, full.payload_map);
+    assert_eq!(media.pbx, full.pbx);
+    let pts: Vec<u8> = media.pbx_formats.iter().map(|f| f.payload_type).collect();
+    assert_eq!(pts, [0, 101]);
+}
+
+#[test]
 fn setup_roles_answer_the_browser() {
     for (offered, answered) in [
         ("actpass", Setup::Passive),

@@ -85,16 +85,26 @@ pub fn browser_offer_to_pbx(
     })
 }
 
-/// Turns the PBX's answer into the browser's answer: ICE-lite on the
-/// gateway's candidate, its fingerprint, the setup role answering the
-/// browser's, the offer's `mid` in a BUNDLE group, rtcp-mux, the PBX's codecs
-/// on the browser's payload types, and the PBX's direction.
-pub fn pbx_answer_to_browser(
+/// What the PBX's answer to a browser offer says about media, without the
+/// browser's answer: for a browser leg that answered the browser itself
+/// (str0m writes that answer) and only needs the relay's side of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PbxAnswerMedia {
+    /// Browser payload type ⇄ PBX payload type.
+    pub payload_map: PayloadMap,
+    /// The PBX's media endpoint.
+    pub pbx: PbxMedia,
+    /// The formats of the PBX's answer, in its order.
+    pub pbx_formats: Vec<PayloadFormat>,
+}
+
+/// Reads the PBX's answer to the offer [`browser_offer_to_pbx`] made: the
+/// payload map against the browser's offered formats and the PBX's media
+/// endpoint. [`pbx_answer_to_browser`] is this plus the browser's answer.
+pub fn pbx_answer_media(
     pending: &BrowserOffer,
     answer: &SessionDescription,
-    webrtc: &WebRtcSide,
-    origin: GatewayOrigin,
-) -> Result<BrowserAnswer, TranslateError> {
+) -> Result<PbxAnswerMedia, TranslateError> {
     let m = answer
         .media
         .iter()
@@ -112,6 +122,28 @@ pub fn pbx_answer_to_browser(
     if !payload_map.has_audio() {
         return Err(TranslateError::NoCommonCodec);
     }
+    Ok(PbxAnswerMedia {
+        payload_map,
+        pbx,
+        pbx_formats,
+    })
+}
+
+/// Turns the PBX's answer into the browser's answer: ICE-lite on the
+/// gateway's candidate, its fingerprint, the setup role answering the
+/// browser's, the offer's `mid` in a BUNDLE group, rtcp-mux, the PBX's codecs
+/// on the browser's payload types, and the PBX's direction.
+pub fn pbx_answer_to_browser(
+    pending: &BrowserOffer,
+    answer: &SessionDescription,
+    webrtc: &WebRtcSide,
+    origin: GatewayOrigin,
+) -> Result<BrowserAnswer, TranslateError> {
+    let PbxAnswerMedia {
+        payload_map,
+        pbx,
+        pbx_formats,
+    } = pbx_answer_media(pending, answer)?;
     let formats = answer_formats(&payload_map, true, &pending.formats, &pbx_formats);
     let setup = pending.browser.setup.answer(webrtc.setup_when_actpass);
     let direction = pending.direction.answer(pbx.direction);

@@ -19,7 +19,8 @@ mod from_browser;
 mod from_pbx;
 
 pub use from_browser::{
-    BrowserAnswer, BrowserOffer, PbxOffer, browser_offer_to_pbx, pbx_answer_to_browser,
+    BrowserAnswer, BrowserOffer, PbxAnswerMedia, PbxOffer, browser_offer_to_pbx, pbx_answer_media,
+    pbx_answer_to_browser,
 };
 pub use from_pbx::{
     BrowserOfferOut, PbxAnswer, PbxOffered, browser_answer_to_pbx, pbx_offer_to_browser,

@@ -1,0 +1,468 @@
+//! [`MediaCall`]: one call's media, the browser's [`WebRtcLeg`], the PBX's
+//! [`RtpLeg`] on its own RTP/RTCP sockets, and the [`Bridge`] between them.
+//! Driven by the media task with `now`; it sends on sockets but never waits.
+
+use super::{MediaCallId, MediaEvent};
+use bytes::Bytes;
+use rand::{Rng, RngCore};
+use sbc_core::media::bridge::{
+    Bridge, BridgeConfig, BridgeEvent, PtMap, Side, SideConfig, Transmit as BridgeTransmit,
+};
+use sbc_core::media::emodel::CodecImpairment;
+use sbc_core::media::rtp::{RtpView, Ssrc, write_packet};
+use sbc_core::media::rtp_leg::{Accepted, RtpLeg, RtpLegConfig, RtpLegEvent};
+use sbc_core::media::webrtc::{
+    Demux, Event as LegEvent, LegId, Output, RtpPacket, WebRtcConfig, WebRtcLeg,
+};
+use sbc_core::sdp::translate::{
+    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, RtcpMode, SipSideAddr, browser_offer_to_pbx,
+    pbx_answer_media,
+};
+use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+use tracing::{debug, info, trace, warn};
+
+use super::MediaError;
+
+/// Interval of the gateway's RTCP reports toward the PBX.
+const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+/// Packet interval of injected DTMF.
+const DTMF_INTERVAL: Duration = Duration::from_millis(20);
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+/// What every call's driving needs from the media task: the shared
+/// browser-side socket, the demux, and where events go.
+pub(super) struct Shared<'a> {
+    pub socket: &'a UdpSocket,
+    pub local: SocketAddr,
+    pub demux: &'a mut Demux,
+    pub events: &'a UnboundedSender<MediaEvent>,
+}
+
+/// The PBX side, once its answer arrived.
+struct Answered {
+    rtp: RtpLeg,
+    bridge: Bridge,
+    pbx: PbxMedia,
+}
+
+/// One call's media; see the module docs.
+pub(super) struct MediaCall {
+    id: MediaCallId,
+    leg_id: LegId,
+    webrtc: WebRtcLeg,
+    webrtc_deadline: Instant,
+    rtp_socket: Arc<UdpSocket>,
+    rtcp_socket: Arc<UdpSocket>,
+    readers: [JoinHandle<()>; 2],
+    pending: BrowserOffer,
+    answered: Option<Answered>,
+    rtp_leg_config: RtpLegConfig,
+    dead: bool,
+    buf: Vec<u8>,
+}
+
+impl Drop for MediaCall {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+/// What creating a call gives: the call and the two descriptions.
+pub(super) struct Created {
+    pub call: MediaCall,
+    pub browser_answer: String,
+    pub pbx_offer: String,
+}
+
+/// The sockets of a call's PBX side and the tasks reading them.
+pub(super) struct PbxSockets {
+    pub rtp: Arc<UdpSocket>,
+    pub rtcp: Arc<UdpSocket>,
+    pub readers: [JoinHandle<()>; 2],
+}
+
+impl MediaCall {
+    /// Answers the browser's offer with a new WebRTC leg and writes the
+    /// PBX's offer on the call's RTP address (`sip_ip`, the RTP socket's
+    /// port), with the codecs the leg accepted on the browser's payload
+    /// types.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        now: Instant,
+        id: MediaCallId,
+        webrtc: &WebRtcConfig,
+        offer: &str,
+        sip_ip: IpAddr,
+        sockets: PbxSockets,
+        rtp_leg_config: RtpLegConfig,
+        rng: &mut impl RngCore,
+    ) -> Result<Created, MediaError> {
+        let parsed = SessionDescription::parse(offer.as_bytes(), &Limits::default())
+            .map_err(|e| MediaError::Sdp(e.into()))?;
+        let (leg, browser_answer) = WebRtcLeg::accept_offer(now, webrtc, offer, rng)?;
+        // The PBX is offered what the browser leg accepted, nothing more:
+        // telephone-event included only if the leg negotiated it.
+        let policy = CodecPolicy {
+            allowed: leg
+                .payload_types()
+                .into_iter()
+                .map(|(_, name, rate, channels)| Codec::from_parts(&name, rate, channels.into()))
+                .collect(),
+        };
+        let rtp_port = sockets.rtp.local_addr().map_err(MediaError::Io)?.port();
+        let pbx_side = PbxSide {
+            addr: SipSideAddr {
+                ip: sip_ip,
+                rtp_port,
+            },
+            rtcp: RtcpMode::NextPort,
+            codecs: policy,
+            ptime: None,
+        };
+        let origin = GatewayOrigin {
+            session_id: rng.random_range(1..=u64::from(u32::MAX)),
+            version: 1,
+        };
+        let pbx_offer =
+            browser_offer_to_pbx(&parsed, &pbx_side, origin).map_err(MediaError::Sdp)?;
+        let call = MediaCall {
+            id,
+            leg_id: LegId(id.0),
+            webrtc: leg,
+            webrtc_deadline: now,
+            rtp_socket: sockets.rtp,
+            rtcp_socket: sockets.rtcp,
+            readers: sockets.readers,
+            pending: pbx_offer.pending,
+            answered: None,
+            rtp_leg_config,
+            dead: false,
+            buf: Vec::with_capacity(1500),
+        };
+        Ok(Created {
+            call,
+            browser_answer,
+            pbx_offer: pbx_offer.sdp.to_string(),
+        })
+    }
+
+    /// The browser leg's ICE ufrag, for the demux.
+    pub fn local_ufrag(&self) -> &str {
+        self.webrtc.local_ufrag()
+    }
+
+    /// The leg id this call has in the demux.
+    pub fn leg_id(&self) -> LegId {
+        self.leg_id
+    }
+
+    /// Whether the call is over (the browser leg died).
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// The PBX's answer: the payload map, the RTP leg toward the PBX's
+    /// address, and the bridge.
+    pub fn set_pbx_answer(
+        &mut self,
+        now: Instant,
+        answer: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<(), MediaError> {
+        let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
+            .map_err(|e| MediaError::Sdp(e.into()))?;
+        let media = pbx_answer_media(&self.pending, &parsed).map_err(MediaError::Sdp)?;
+        let config = bridge_config(&media.payload_map, rng);
+        let bridge = Bridge::new(now, config, ntp_now(), rng);
+        if let Some(a) = &mut self.answered {
+            // A new answer (re-INVITE): keep the latch logic, new address.
+            a.rtp.set_remote(now, media.pbx.rtp);
+            a.bridge = bridge;
+            a.pbx = media.pbx;
+        } else {
+            let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), media.pbx.rtp);
+            self.answered = Some(Answered {
+                rtp,
+                bridge,
+                pbx: media.pbx,
+            });
+        }
+        debug!(call = %self.id, map = ?media.payload_map.pairs(), "media call: PBX answered");
+        Ok(())
+    }
+
+    /// The earliest time [`Self::handle_timeout`] is due.
+    pub fn deadline(&self) -> Instant {
+        let mut at = self.webrtc_deadline;
+        if let Some(a) = &self.answered {
+            for t in [a.bridge.poll_timeout(), a.rtp.poll_timeout()]
+                .into_iter()
+                .flatten()
+            {
+                at = at.min(t);
+            }
+        }
+        at
+    }
+
+    /// Timers of the three cores.
+    pub fn handle_timeout(&mut self, now: Instant, shared: &mut Shared<'_>) {
+        if now >= self.webrtc_deadline {
+            self.webrtc.handle_timeout(now);
+        }
+        if let Some(a) = &mut self.answered {
+            a.bridge.handle_timeout(now);
+            a.rtp.handle_timeout(now);
+        }
+        self.drive(now, shared);
+    }
+
+    /// A datagram for the browser leg from the shared port.
+    pub fn handle_webrtc(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        data: &[u8],
+        shared: &mut Shared<'_>,
+    ) {
+        self.webrtc.handle_input(now, from, shared.local, data);
+        self.drive(now, shared);
+    }
+
+    /// A datagram on the call's RTP or RTCP socket.
+    pub fn handle_pbx(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        data: &mut [u8],
+        shared: &mut Shared<'_>,
+    ) {
+        let Some(a) = &mut self.answered else {
+            trace!(call = %self.id, "media call: PBX media before its answer, dropped");
+            return;
+        };
+        match a.rtp.handle_receive(now, from, data) {
+            Ok(Accepted::Rtp(_)) => match a.bridge.handle_rtp(now, Side::Pbx, data) {
+                Ok(_) => {
+                    if let Some(packet) = to_leg_packet(data) {
+                        self.send_to_browser(now, &packet);
+                    }
+                }
+                Err(e) => trace!(call = %self.id, error = %e, "bridge dropped PBX RTP"),
+            },
+            Ok(Accepted::Rtcp) => {
+                if let Err(e) = a.bridge.handle_rtcp(now, Side::Pbx, data) {
+                    trace!(call = %self.id, error = %e, "bridge dropped PBX RTCP");
+                }
+            }
+            Err(_) => {}
+        }
+        self.drive(now, shared);
+    }
+
+    fn send_to_browser(&mut self, now: Instant, packet: &RtpPacket) {
+        if let Err(e) = self.webrtc.send_rtp(now, packet) {
+            trace!(call = %self.id, error = %e, "browser leg refused RTP");
+        }
+    }
+
+    /// Drains every core's output until none has anything left.
+    fn drive(&mut self, now: Instant, shared: &mut Shared<'_>) {
+        loop {
+            self.drain_webrtc(now, shared);
+            let Some(a) = &mut self.answered else { return };
+            let mut to_browser = Vec::new();
+            while let Some(t) = a.bridge.poll_transmit() {
+                match t {
+                    BridgeTransmit {
+                        to: Side::Pbx,
+                        rtcp,
+                        packet,
+                    } => send_to_pbx(&self.rtp_socket, &self.rtcp_socket, a, rtcp, &packet),
+                    // str0m reports on the browser's streams itself.
+                    BridgeTransmit { rtcp: true, .. } => {}
+                    BridgeTransmit { packet, .. } => to_browser.extend(to_leg_packet(&packet)),
+                }
+            }
+            while let Some(e) = a.bridge.poll_event() {
+                if let BridgeEvent::Dtmf { from, digit } = e {
+                    let _ = shared.events.send(MediaEvent::Dtmf {
+                        call: self.id,
+                        from,
+                        digit,
+                    });
+                }
+            }
+            while let Some(e) = a.rtp.poll_event() {
+                let event = match e {
+                    RtpLegEvent::Latched { source, .. } => MediaEvent::PbxLatched {
+                        call: self.id,
+                        source,
+                    },
+                    RtpLegEvent::MediaTimeout { .. } => MediaEvent::MediaTimeout { call: self.id },
+                };
+                let _ = shared.events.send(event);
+            }
+            if to_browser.is_empty() {
+                return;
+            }
+            for p in &to_browser {
+                self.send_to_browser(now, p);
+            }
+        }
+    }
+
+    fn drain_webrtc(&mut self, now: Instant, shared: &mut Shared<'_>) {
+        loop {
+            match self.webrtc.poll_output() {
+                Output::Transmit(t) => {
+                    if let Err(e) = shared.socket.try_send_to(&t.contents, t.destination) {
+                        trace!(call = %self.id, error = %e, "webrtc send failed");
+                    }
+                }
+                Output::Timeout(at) => {
+                    self.webrtc_deadline = at;
+                    return;
+                }
+                Output::Event(e) => self.on_leg_event(now, e, shared),
+            }
+        }
+    }
+
+    fn on_leg_event(&mut self, now: Instant, e: LegEvent, shared: &mut Shared<'_>) {
+        let id = self.id;
+        let event = match e {
+            LegEvent::PeerAddress(a) => {
+                shared.demux.learn(self.leg_id, a, shared.local);
+                return;
+            }
+            LegEvent::Rtp(p) => {
+                self.browser_rtp(now, &p);
+                return;
+            }
+            LegEvent::Connected => {
+                info!(call = %id, "media call: browser leg connected");
+                MediaEvent::Connected { call: id }
+            }
+            LegEvent::SrtpProfile(profile) => {
+                info!(call = %id, %profile, "media call: SRTP profile");
+                MediaEvent::SrtpProfile { call: id, profile }
+            }
+            LegEvent::Disconnected(reason) => {
+                warn!(call = %id, ?reason, "media call: browser leg gone");
+                self.dead = true;
+                MediaEvent::Disconnected { call: id, reason }
+            }
+            other => {
+                trace!(call = %id, event = ?other, "media call ignores a leg event");
+                return;
+            }
+        };
+        let _ = shared.events.send(event);
+    }
+
+    /// Browser RTP (decrypted, as header fields) is written out as a plain
+    /// RTP packet, rewritten in place by the bridge and sent to the PBX.
+    fn browser_rtp(&mut self, now: Instant, p: &RtpPacket) {
+        let Some(a) = &mut self.answered else {
+            return;
+        };
+        self.buf.clear();
+        write_packet(
+            &mut self.buf,
+            p.payload_type,
+            p.marker,
+            p.sequence_number,
+            p.timestamp,
+            Ssrc(p.ssrc),
+            &p.payload,
+        );
+        match a.bridge.handle_rtp(now, Side::Browser, &mut self.buf) {
+            Ok(_) => send_to_pbx(&self.rtp_socket, &self.rtcp_socket, a, false, &self.buf),
+            Err(e) => trace!(call = %self.id, error = %e, "bridge dropped browser RTP"),
+        }
+    }
+}
+
+/// Sends to the PBX: RTP to the RTP leg's destination from the RTP socket;
+/// RTCP there too when muxed, else to the PBX's RTCP address (or the port
+/// above its RTP) from the RTCP socket.
+fn send_to_pbx(rtp: &UdpSocket, rtcp: &UdpSocket, a: &Answered, is_rtcp: bool, packet: &[u8]) {
+    let Some(dest) = a.rtp.destination() else {
+        return;
+    };
+    let (socket, dest) = if !is_rtcp || a.pbx.rtcp_mux {
+        (rtp, dest)
+    } else {
+        let rtcp_dest = match (a.rtp.latched(), a.pbx.rtcp) {
+            (None, Some(addr)) => addr,
+            _ => SocketAddr::new(dest.ip(), dest.port().wrapping_add(1)),
+        };
+        (rtcp, rtcp_dest)
+    };
+    if let Err(e) = socket.try_send_to(packet, dest) {
+        trace!(error = %e, "PBX send failed");
+    }
+}
+
+/// A plain RTP packet as the browser leg takes it.
+fn to_leg_packet(buf: &[u8]) -> Option<RtpPacket> {
+    let v = RtpView::parse(buf).ok()?;
+    Some(RtpPacket {
+        ssrc: v.ssrc().0,
+        payload_type: v.payload_type(),
+        sequence_number: v.sequence_number(),
+        timestamp: v.timestamp(),
+        marker: v.marker(),
+        payload: Bytes::copy_from_slice(v.payload()),
+    })
+}
+
+/// The bridge's configuration from the negotiated payload map: each side's
+/// clock rate and telephone-event type follow the PBX's first audio codec.
+fn bridge_config(map: &PayloadMap, rng: &mut impl RngCore) -> BridgeConfig {
+    let first = map
+        .pairs()
+        .iter()
+        .find(|p| !p.codec.is_telephone_event())
+        .map(|p| p.codec.clone())
+        .unwrap_or(Codec::Pcmu);
+    let events = map.telephone_event_for(&first);
+    let impairment = match first {
+        Codec::Opus => CodecImpairment::OPUS,
+        _ => CodecImpairment::G711_PLC,
+    };
+    let side = |pt: Option<u8>| SideConfig {
+        clock_rate: first.clock_rate(),
+        telephone_event_pt: pt,
+        codec: impairment,
+    };
+    let browser_to_pbx: PtMap = map.pairs().iter().map(|p| (p.browser, p.pbx)).collect();
+    BridgeConfig {
+        browser: side(events.map(|p| p.browser)),
+        pbx: side(events.map(|p| p.pbx)),
+        pbx_to_browser: browser_to_pbx.inverse(),
+        browser_to_pbx,
+        cname: format!("gw{:016x}", rng.next_u64()),
+        rtcp_interval: RTCP_INTERVAL,
+        dtmf_interval: DTMF_INTERVAL,
+    }
+}
+
+/// The wall clock as a 64-bit NTP timestamp (only used in RTCP SRs).
+fn ntp_now() -> u64 {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
+    ((d.as_secs() + NTP_UNIX_OFFSET) << 32) | frac
+}

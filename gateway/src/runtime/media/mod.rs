@@ -1,0 +1,496 @@
+//! The media runtime: one UDP socket on `media.webrtc_port` for every
+//! browser leg (routed by [`Demux`]), an RTP/RTCP socket pair from
+//! `media.rtp_ports` per call toward the PBX, and one task that owns every
+//! call's sans-IO cores ([`WebRtcLeg`](sbc_core::media::webrtc::WebRtcLeg),
+//! [`RtpLeg`](sbc_core::media::rtp_leg::RtpLeg),
+//! [`Bridge`](sbc_core::media::bridge::Bridge)) and drives them with `now`.
+//!
+//! The signaling layer talks to it through a [`MediaHandle`]:
+//!
+//! ```text
+//! let call = media.create_call(browser_offer).await?;   // browser answer + PBX offer
+//! // send call.pbx_offer in the INVITE, call.browser_answer to the browser
+//! media.set_pbx_answer(call.id, pbx_answer).await?;      // from the 200 OK
+//! // MediaEvent::{Connected, SrtpProfile, Disconnected, MediaTimeout, Dtmf, PbxLatched}
+//! media.end_call(call.id).await?;
+//! ```
+//!
+//! The browser's answer is the one the WebRTC leg writes (str0m owns the
+//! DTLS certificate and ICE credentials); the PBX's offer is translated from
+//! the browser's offer, restricted to the codecs the leg accepted, on the
+//! browser's payload types; the PBX's answer gives the payload map.
+//! Sockets of a call's PBX side are read by two small tasks that hand the
+//! datagrams to the media task; every send happens in the media task,
+//! without waiting (`try_send_to`).
+
+mod call;
+
+use super::rtp_ports::{RtpPortError, RtpPorts};
+use call::{Created, MediaCall, PbxSockets, Shared};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sbc_core::media::bridge::Side;
+use sbc_core::media::dtmf::DetectedDigit;
+use sbc_core::media::rtp_leg::RtpLegConfig;
+use sbc_core::media::webrtc::{Demux, DisconnectReason, SrtpProfile, WebRtcConfig, WebRtcError};
+use sbc_core::sdp::TranslateError;
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, trace};
+
+use super::sip_core::now;
+
+/// Largest datagram read from a media socket.
+const MAX_DATAGRAM: usize = 2048;
+/// How long the task sleeps when no call has a deadline.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// Identifies one call in the media runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MediaCallId(pub u64);
+
+impl fmt::Display for MediaCallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "m{}", self.0)
+    }
+}
+
+/// Where the media runtime binds and what it announces.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// Where the shared browser-side socket binds (port 0: any free one).
+    pub webrtc_bind: SocketAddr,
+    /// `media.public_ip`: the address of the host candidate; the port is
+    /// the bound one.
+    pub public_ip: IpAddr,
+    /// `media.rtp_ports`.
+    pub rtp_ports: RangeInclusive<u16>,
+    /// `media.sip_ip`: where the RTP sockets bind and what PBX-side SDP says.
+    pub sip_ip: IpAddr,
+    /// Latching and media timeout of the RTP legs.
+    pub rtp_leg: RtpLegConfig,
+}
+
+/// Why a media request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The browser leg refused the browser's offer.
+    #[error(transparent)]
+    WebRtc(#[from] WebRtcError),
+    /// A description could not be parsed or translated (its
+    /// [`TranslateError::sip_status`] says what to answer).
+    #[error(transparent)]
+    Sdp(TranslateError),
+    /// No RTP port pair could be had.
+    #[error(transparent)]
+    Ports(#[from] RtpPortError),
+    /// A socket failed.
+    #[error(transparent)]
+    Io(io::Error),
+    /// No call has this id (ended, or never created).
+    #[error("no media call {0}")]
+    NoSuchCall(MediaCallId),
+    /// The media task has stopped.
+    #[error("the media runtime has stopped")]
+    Stopped,
+}
+
+/// What the media runtime reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MediaEvent {
+    /// The browser leg is up (ICE, DTLS with the fingerprint checked, SRTP).
+    Connected {
+        /// The call.
+        call: MediaCallId,
+    },
+    /// The SRTP profile the browser leg negotiated.
+    SrtpProfile {
+        /// The call.
+        call: MediaCallId,
+        /// The profile.
+        profile: SrtpProfile,
+    },
+    /// The browser leg is dead; the call's media is gone and the call must
+    /// be ended.
+    Disconnected {
+        /// The call.
+        call: MediaCallId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// The PBX's media source proved itself.
+    PbxLatched {
+        /// The call.
+        call: MediaCallId,
+        /// The source.
+        source: SocketAddr,
+    },
+    /// The PBX sent nothing for the media timeout.
+    MediaTimeout {
+        /// The call.
+        call: MediaCallId,
+    },
+    /// A DTMF key press, relayed to the other side as well.
+    Dtmf {
+        /// The call.
+        call: MediaCallId,
+        /// The side it came from.
+        from: Side,
+        /// The key.
+        digit: DetectedDigit,
+    },
+}
+
+/// A new call's media: its id, the browser's answer, the PBX's offer.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// The call.
+    pub id: MediaCallId,
+    /// The SDP answer for the browser.
+    pub browser_answer: String,
+    /// The SDP offer for the PBX.
+    pub pbx_offer: String,
+}
+
+enum Command {
+    Create {
+        offer: String,
+        sockets: (UdpSocket, UdpSocket),
+        reply: oneshot::Sender<Result<NewCall, MediaError>>,
+    },
+    PbxAnswer {
+        call: MediaCallId,
+        sdp: String,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    End {
+        call: MediaCallId,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+}
+
+/// A datagram from a call's PBX-side socket.
+struct PbxDatagram {
+    call: MediaCallId,
+    from: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// The signaling layer's side of the media runtime.
+#[derive(Clone)]
+pub struct MediaHandle {
+    commands: mpsc::Sender<Command>,
+    ports: Arc<RtpPorts>,
+}
+
+impl MediaHandle {
+    /// Answers a browser's offer and writes the PBX's offer.
+    pub async fn create_call(&self, browser_offer: String) -> Result<NewCall, MediaError> {
+        let sockets = self.ports.allocate().await?;
+        let (reply, rx) = oneshot::channel();
+        self.request(
+            Command::Create {
+                offer: browser_offer,
+                sockets: (sockets.rtp, sockets.rtcp),
+                reply,
+            },
+            rx,
+        )
+        .await
+    }
+
+    /// The PBX's answer to the call's PBX offer (or a later one).
+    pub async fn set_pbx_answer(&self, call: MediaCallId, sdp: String) -> Result<(), MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::PbxAnswer { call, sdp, reply }, rx)
+            .await
+    }
+
+    /// Ends the call's media: its sockets close, its browser leg is dropped.
+    pub async fn end_call(&self, call: MediaCallId) -> Result<(), MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::End { call, reply }, rx).await
+    }
+
+    async fn request<T>(
+        &self,
+        command: Command,
+        rx: oneshot::Receiver<Result<T, MediaError>>,
+    ) -> Result<T, MediaError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| MediaError::Stopped)?;
+        rx.await.map_err(|_| MediaError::Stopped)?
+    }
+}
+
+/// A running media runtime.
+pub struct MediaRuntime {
+    /// Requests go here.
+    pub handle: MediaHandle,
+    /// Events come from here.
+    pub events: mpsc::UnboundedReceiver<MediaEvent>,
+    /// The browser-side address (public IP, bound port).
+    pub webrtc_addr: SocketAddr,
+    /// The media task.
+    pub task: JoinHandle<()>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl MediaRuntime {
+    /// Asks the media task to stop; every call's media ends with it.
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Binds the browser-side socket and starts the media task.
+pub async fn start_media(settings: MediaSettings) -> Result<MediaRuntime, MediaError> {
+    let ports = Arc::new(RtpPorts::new(settings.sip_ip, settings.rtp_ports.clone())?);
+    let socket = UdpSocket::bind(settings.webrtc_bind)
+        .await
+        .map_err(MediaError::Io)?;
+    let port = socket.local_addr().map_err(MediaError::Io)?.port();
+    let webrtc_addr = SocketAddr::new(settings.public_ip, port);
+    let (commands, commands_rx) = mpsc::channel(256);
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let task = MediaTask {
+        socket: Arc::new(socket),
+        webrtc: WebRtcConfig::new(webrtc_addr),
+        sip_ip: settings.sip_ip,
+        rtp_leg: settings.rtp_leg,
+        demux: Demux::new(),
+        calls: HashMap::new(),
+        next_id: 1,
+        rng: StdRng::from_os_rng(),
+        events: events_tx,
+    };
+    info!(%webrtc_addr, "media runtime: browser legs share one UDP port");
+    let task = tokio::spawn(task.run(commands_rx, shutdown_rx));
+    Ok(MediaRuntime {
+        handle: MediaHandle { commands, ports },
+        events,
+        webrtc_addr,
+        task,
+        shutdown,
+    })
+}
+
+struct MediaTask {
+    socket: Arc<UdpSocket>,
+    webrtc: WebRtcConfig,
+    sip_ip: IpAddr,
+    rtp_leg: RtpLegConfig,
+    demux: Demux,
+    calls: HashMap<MediaCallId, MediaCall>,
+    next_id: u64,
+    rng: StdRng,
+    events: mpsc::UnboundedSender<MediaEvent>,
+}
+
+impl MediaTask {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let (pbx_tx, mut pbx_rx) = mpsc::channel::<PbxDatagram>(4096);
+        let socket = self.socket.clone();
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            let deadline = self.deadline();
+            tokio::select! {
+                c = commands.recv() => match c {
+                    Some(c) => self.command(now(), c, &pbx_tx),
+                    None => break,
+                },
+                r = socket.recv_from(&mut buf) => match r {
+                    Ok((n, from)) => self.webrtc_datagram(now(), from, &buf[..n]),
+                    Err(e) => trace!(error = %e, "webrtc socket receive error"),
+                },
+                Some(mut d) = pbx_rx.recv() => self.pbx_datagram(now(), &mut d),
+                _ = tokio::time::sleep_until(deadline.into()) => self.timeout(now()),
+                _ = shutdown.changed() => break,
+            }
+        }
+        debug!(calls = self.calls.len(), "media task stops");
+    }
+
+    fn deadline(&self) -> Instant {
+        self.calls
+            .values()
+            .map(MediaCall::deadline)
+            .min()
+            .unwrap_or_else(|| now() + IDLE)
+    }
+
+    fn shared(&mut self) -> (Shared<'_>, &mut HashMap<MediaCallId, MediaCall>) {
+        (
+            Shared {
+                socket: &self.socket,
+                local: self.webrtc.local_addr,
+                demux: &mut self.demux,
+                events: &self.events,
+            },
+            &mut self.calls,
+        )
+    }
+
+    fn command(&mut self, now: Instant, c: Command, pbx_tx: &mpsc::Sender<PbxDatagram>) {
+        match c {
+            Command::Create {
+                offer,
+                sockets,
+                reply,
+            } => {
+                let _ = reply.send(self.create(now, &offer, sockets, pbx_tx));
+            }
+            Command::PbxAnswer { call, sdp, reply } => {
+                let r = match self.calls.get_mut(&call) {
+                    Some(c) => c.set_pbx_answer(now, &sdp, &mut self.rng),
+                    None => Err(MediaError::NoSuchCall(call)),
+                };
+                let _ = reply.send(r);
+            }
+            Command::End { call, reply } => {
+                let r = if self.remove(call) {
+                    Ok(())
+                } else {
+                    Err(MediaError::NoSuchCall(call))
+                };
+                let _ = reply.send(r);
+            }
+        }
+    }
+
+    fn create(
+        &mut self,
+        now: Instant,
+        offer: &str,
+        (rtp, rtcp): (UdpSocket, UdpSocket),
+        pbx_tx: &mpsc::Sender<PbxDatagram>,
+    ) -> Result<NewCall, MediaError> {
+        let id = MediaCallId(self.next_id);
+        self.next_id += 1;
+        let (rtp, rtcp) = (Arc::new(rtp), Arc::new(rtcp));
+        let sockets = PbxSockets {
+            readers: [
+                tokio::spawn(read_pbx(id, rtp.clone(), pbx_tx.clone())),
+                tokio::spawn(read_pbx(id, rtcp.clone(), pbx_tx.clone())),
+            ],
+            rtp,
+            rtcp,
+        };
+        let Created {
+            mut call,
+            browser_answer,
+            pbx_offer,
+        } = MediaCall::create(
+            now,
+            id,
+            &self.webrtc,
+            offer,
+            self.sip_ip,
+            sockets,
+            self.rtp_leg.clone(),
+            &mut self.rng,
+        )?;
+        self.demux.insert_leg(call.leg_id(), call.local_ufrag());
+        let (mut shared, _) = self.shared();
+        call.handle_timeout(now, &mut shared);
+        self.calls.insert(id, call);
+        info!(call = %id, "media call created");
+        Ok(NewCall {
+            id,
+            browser_answer,
+            pbx_offer,
+        })
+    }
+
+    fn remove(&mut self, id: MediaCallId) -> bool {
+        let Some(call) = self.calls.remove(&id) else {
+            return false;
+        };
+        self.demux.remove_leg(call.leg_id());
+        info!(call = %id, "media call ended");
+        true
+    }
+
+    fn webrtc_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        let local = self.webrtc.local_addr;
+        let Some(leg) = self.demux.route(from, local, data) else {
+            trace!("webrtc datagram for no leg, dropped");
+            return;
+        };
+        let id = MediaCallId(leg.0);
+        let (mut shared, calls) = self.shared();
+        if let Some(call) = calls.get_mut(&id) {
+            call.handle_webrtc(now, from, data, &mut shared);
+        }
+        self.reap(id);
+    }
+
+    fn pbx_datagram(&mut self, now: Instant, d: &mut PbxDatagram) {
+        let (mut shared, calls) = self.shared();
+        if let Some(call) = calls.get_mut(&d.call) {
+            call.handle_pbx(now, d.from, &mut d.data, &mut shared);
+        }
+        self.reap(d.call);
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        let due: Vec<MediaCallId> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.deadline() <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            let (mut shared, calls) = self.shared();
+            if let Some(call) = calls.get_mut(&id) {
+                call.handle_timeout(now, &mut shared);
+            }
+            self.reap(id);
+        }
+    }
+
+    /// Drops a call whose browser leg died (the event was reported).
+    fn reap(&mut self, id: MediaCallId) {
+        if self.calls.get(&id).is_some_and(MediaCall::is_dead) {
+            self.remove(id);
+        }
+    }
+}
+
+/// Hands every datagram of one PBX-side socket to the media task.
+async fn read_pbx(call: MediaCallId, socket: Arc<UdpSocket>, to: mpsc::Sender<PbxDatagram>) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        match socket.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                let d = PbxDatagram {
+                    call,
+                    from,
+                    data: buf[..n].to_vec(),
+                };
+                if to.send(d).await.is_err() {
+                    return;
+                }
+            }
+            // ICMP errors surface here on some systems; keep reading.
+            Err(e) => trace!(%call, error = %e, "PBX socket receive error"),
+        }
+    }
+}
