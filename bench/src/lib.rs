@@ -8,7 +8,7 @@
 
 mod alloc;
 
-pub use alloc::{CountingAlloc, count_allocations};
+pub use alloc::{CountingAlloc, count_allocations, live_bytes};
 
 use sbc_core::sip::headers::HeaderAccess;
 use sbc_core::sip::uri::Host;
