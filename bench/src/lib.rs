@@ -5,10 +5,13 @@
 //! rsip 0.4. Both report what they read to a [`Sink`], so a test can check
 //! that they read the same values and the benchmark can hide them from the
 //! optimiser. [`CountingAlloc`] counts the allocations of either path.
+//!
+//! The workload of the relay benchmark (`--bin relay`) is in [`relay`].
 
 mod alloc;
+pub mod relay;
 
-pub use alloc::{CountingAlloc, count_allocations};
+pub use alloc::{CountingAlloc, count_allocations, live_bytes};
 
 use sbc_core::sip::headers::HeaderAccess;
 use sbc_core::sip::uri::Host;

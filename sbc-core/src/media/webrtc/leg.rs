@@ -12,7 +12,7 @@ use str0m::change::SdpOffer;
 use str0m::format::{Codec, FormatParams, PayloadParams};
 use str0m::media::{Frequency, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::rtp::{Extension, RtpWrite, SeqNo};
 use str0m::{Candidate, IceConnectionState, IceCreds, Input, Rtc, RtcError};
 use tracing::{debug, trace, warn};
 
@@ -192,6 +192,15 @@ impl WebRtcLeg {
             .set_local_ice_credentials(creds.clone())
             .set_crypto_provider(crypto.clone())
             .set_stats_interval(None)
+            // Audio level and mid only. Not transport-cc: the leg does no
+            // bandwidth estimation, and with transport-cc str0m keeps a
+            // record of each of the last 1000 packets sent (~88 KB per
+            // call, see docs/benchmarks.md) and sends feedback per packet
+            // received. Nor abs-send-time (also for estimation), nor the
+            // video extensions.
+            .clear_extension_map()
+            .set_extension(1, Extension::AudioLevel)
+            .set_extension(4, Extension::RtpMid)
             .clear_codecs()
             .enable_opus(true, false)
             .enable_g722(true, false)
