@@ -217,23 +217,30 @@ async fn thousand_calls_over_tcp() {
     check("TCP", &stats, calls, sipp);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn digest_answers_to_401_pass_sipp_verifyauth() {
-    let calls = 50;
-    let sipp = Sipp::start(
-        &["-sf", &sipp_scenario("uas_auth_401.xml")],
-        "u1",
-        calls,
-        &[],
-    );
+/// Places `calls` calls over UDP, with `password`, to SIPp playing a
+/// challenging `scenario` (with `extra` arguments).
+async fn challenged_calls(
+    scenario: &str,
+    extra: &[&str],
+    calls: u32,
+    password: &str,
+) -> (UacStats, Sipp) {
+    let sipp = Sipp::start(&["-sf", &sipp_scenario(scenario)], "u1", calls, extra);
     let stats = place_calls(
         Transport::Udp,
         sipp.port,
         calls,
         50.0,
-        Some(("alice", "wonderland")),
+        Some(("alice", password)),
     )
     .await;
+    (stats, sipp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_answers_to_401_pass_sipp_verifyauth() {
+    let calls = 50;
+    let (stats, sipp) = challenged_calls("uas_auth_401.xml", &[], calls, "wonderland").await;
     assert_eq!(stats.challenges, calls);
     check("401 challenge", &stats, calls, sipp);
 }
@@ -241,20 +248,8 @@ async fn digest_answers_to_401_pass_sipp_verifyauth() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_answers_to_407_carry_the_expected_credentials() {
     let calls = 50;
-    let sipp = Sipp::start(
-        &["-sf", &sipp_scenario("uas_auth_407.xml")],
-        "u1",
-        calls,
-        &["-trace_logs"],
-    );
-    let stats = place_calls(
-        Transport::Udp,
-        sipp.port,
-        calls,
-        50.0,
-        Some(("alice", "wonderland")),
-    )
-    .await;
+    let (stats, sipp) =
+        challenged_calls("uas_auth_407.xml", &["-trace_logs"], calls, "wonderland").await;
     assert_eq!(stats.challenges, calls);
     // SIPp's verifyauth reads only Authorization, so the Proxy-Authorization
     // headers SIPp logged are checked here: their response is recomputed
@@ -310,20 +305,7 @@ fn recompute_md5_response(header: &str, password: &str, method: &str) -> String 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_refused_by_sipp() {
     let calls = 5;
-    let sipp = Sipp::start(
-        &["-sf", &sipp_scenario("uas_auth_401.xml")],
-        "u1",
-        calls,
-        &[],
-    );
-    let stats = place_calls(
-        Transport::Udp,
-        sipp.port,
-        calls,
-        50.0,
-        Some(("alice", "not-the-password")),
-    )
-    .await;
+    let (stats, sipp) = challenged_calls("uas_auth_401.xml", &[], calls, "not-the-password").await;
     let (_, report) = sipp.finish();
     assert_eq!((stats.completed, stats.failed), (0, calls), "{report}");
     assert!(
