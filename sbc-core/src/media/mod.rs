@@ -24,3 +24,5 @@ pub mod webrtc;
 
 #[cfg(test)]
 mod scenario_tests;
+#[cfg(test)]
+mod test_browser;
