@@ -93,6 +93,9 @@ struct Path {
     rng: StdRng,
     held: Option<Datagram>,
     stats: PathStats,
+    /// The sequence number of every RTP datagram given to the path (the
+    /// header is clear in SRTP too).
+    rtp_seqs: Vec<u16>,
 }
 
 impl Path {
@@ -103,12 +106,17 @@ impl Path {
             rng: StdRng::seed_from_u64(seed),
             held: None,
             stats: PathStats::default(),
+            rtp_seqs: Vec::new(),
         }
     }
 
     fn send(&mut self, now: Instant, d: Datagram, wire: &mut Wire) {
         self.stats.sent += 1;
-        self.stats.sent_rtp += u64::from(classify(&d.data) == PacketKind::Rtp);
+        if classify(&d.data) == PacketKind::Rtp {
+            self.stats.sent_rtp += 1;
+            self.rtp_seqs
+                .push(u16::from_be_bytes([d.data[2], d.data[3]]));
+        }
         let at = now + self.imp.latency;
         if !self.impaired {
             wire.push(at, d);
@@ -510,6 +518,11 @@ impl Call {
 
     pub(super) fn path(&self, i: usize) -> PathStats {
         self.paths[i].stats
+    }
+
+    /// The sequence numbers of the RTP datagrams sent on path `i`.
+    pub(super) fn rtp_seqs(&self, i: usize) -> &[u16] {
+        &self.paths[i].rtp_seqs
     }
 
     /// The PBX sends one datagram to the gateway's RTP port from `from`.

@@ -444,3 +444,58 @@ fn rtp_from_an_unproven_source_is_dropped_and_never_reaches_the_browser() {
     let got = check_audio(&rx, OPUS_BROWSER, b'P', 0);
     assert_eq!(got, (2..100).collect());
 }
+
+/// A PBX packet that arrives late, after the gateway injected a DTMF packet
+/// toward the browser, must not be renumbered onto a sequence number
+/// already sent: the browser would see it twice, and the leg would encrypt
+/// two payloads with one SRTP index (keystream reuse under AES-GCM/CM).
+#[test]
+fn a_late_packet_after_an_injected_digit_is_not_renumbered_onto_a_sent_one() {
+    let mut call = Call::new(Setup::default());
+    call.run_while(Duration::from_secs(5), Call::connected);
+    let pbx_packet = |k: u16| {
+        let mut p = Vec::new();
+        write_packet(
+            &mut p,
+            OPUS_PBX,
+            false,
+            PBX_SEQ0.wrapping_add(k),
+            PBX_TS0.wrapping_add(FRAME * u32::from(k)),
+            Ssrc(PBX_SSRC),
+            &audio(b'P', k),
+        );
+        p
+    };
+    // 0..=8 in order, then 10, the digit, and 9 late; then 11..30.
+    let order: Vec<u16> = (0..9).chain([10]).chain(11..30).collect();
+    for k in order {
+        let now = call.now;
+        call.pbx_send(pbx_packet(k));
+        if k == 10 {
+            call.run_until(now + Duration::from_millis(6));
+            let at = call.now;
+            call.gw
+                .bridge
+                .send_dtmf(at, Side::Browser, '1', Duration::from_millis(60))
+                .unwrap();
+            call.run_until(at + Duration::from_millis(2));
+            call.pbx_send(pbx_packet(9));
+        }
+        call.run_until(now + Duration::from_millis(20));
+    }
+    call.flush();
+
+    // What the leg sent: each SRTP index once.
+    let mut sent = call.rtp_seqs(TO_BROWSER).to_vec();
+    sent.sort_unstable();
+    let n = sent.len();
+    sent.dedup();
+    assert_eq!(sent.len(), n, "an SRTP index used twice toward the browser");
+    assert_eq!(n, 29 + 5);
+    let rx = at_browser(&call);
+    gaps(&rx);
+    let got = check_audio(&rx, OPUS_BROWSER, b'P', 5);
+    assert_eq!(got, (0..30).filter(|&k| k != 9).collect());
+    assert_eq!(rx.len(), 29 + 5);
+    assert_eq!(call.gw.bridge.stats(Side::Pbx).dropped_late, 1);
+}
