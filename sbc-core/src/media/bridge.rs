@@ -133,6 +133,10 @@ pub enum BridgeError {
     /// A sequence-number jump not yet confirmed by a second packet (A.1).
     #[error("sequence number jump")]
     SequenceJump,
+    /// A packet arriving after a newer one was relayed and a DTMF packet
+    /// was injected since: its sequence number on the other side is taken.
+    #[error("late packet from before an injected DTMF packet")]
+    LateAfterInjection,
     /// DTMF injection toward a side that has no telephone-event type.
     #[error("no telephone-event payload type toward this side")]
     NoTelephoneEvent,
@@ -204,6 +208,9 @@ pub struct LegStats {
     pub dropped_unknown_pt: u64,
     /// Packets dropped as malformed or as unconfirmed sequence jumps.
     pub dropped_malformed: u64,
+    /// Late packets dropped because a DTMF packet was injected after a
+    /// newer one ([`BridgeError::LateAfterInjection`]).
+    pub dropped_late: u64,
     /// Feedback packets (RTPFB/PSFB) received and not forwarded.
     pub feedback_received: u64,
 }
@@ -218,6 +225,11 @@ struct Tx {
     ts_offset: u32,
     /// Highest sequence number sent.
     max_seq: u16,
+    /// The incoming sequence number of the newest packet relayed before the
+    /// last injected one. An older packet arriving now would be renumbered,
+    /// with the offset the injection moved, onto a sequence number already
+    /// sent (twice the same SRTP index toward the browser): it is dropped.
+    floor: Option<u16>,
     /// Timestamp of the newest packet sent, and when.
     last_ts: u32,
     last_at: Option<Instant>,
@@ -306,6 +318,7 @@ impl Bridge {
                 seq_offset: 0,
                 ts_offset: 0,
                 max_seq: rng.random(),
+                floor: None,
                 last_ts: rng.random(),
                 last_at: None,
                 packets: 0,
@@ -383,13 +396,21 @@ impl Bridge {
             src.last_sr = None;
             resync = true;
         }
+        let mut late = false;
         match src.rx.record(now, seq, ts, payload_len, !is_event) {
             SeqOutcome::Jump => {
                 src.stats.dropped_malformed += 1;
                 return Err(BridgeError::SequenceJump);
             }
             SeqOutcome::Restarted => resync = true,
-            SeqOutcome::InOrder | SeqOutcome::Late => {}
+            SeqOutcome::Late => late = true,
+            SeqOutcome::InOrder => {}
+        }
+        let floor = self.sides[to.idx()].tx.floor;
+        let src = &mut self.sides[from.idx()];
+        if late && !resync && floor.is_some_and(|f| f.wrapping_sub(seq) < 0x8000) {
+            src.stats.dropped_late += 1;
+            return Err(BridgeError::LateAfterInjection);
         }
         let Some(out_pt) = self.maps[from.idx()].get(pt) else {
             src.stats.dropped_unknown_pt += 1;
@@ -404,6 +425,7 @@ impl Bridge {
         let tx = &mut dst.tx;
         if resync || tx.resync {
             tx.resync = false;
+            tx.floor = None;
             let next_ts = tx.ts_at(now, dst.config.clock_rate);
             // Continue right after the last packet sent; leave at least one
             // tick between timestamps of different sources.

@@ -23,4 +23,8 @@ pub mod stats;
 pub mod webrtc;
 
 #[cfg(test)]
+mod e2e_tests;
+#[cfg(test)]
 mod scenario_tests;
+#[cfg(test)]
+mod test_browser;

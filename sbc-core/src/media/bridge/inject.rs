@@ -97,7 +97,9 @@ impl Bridge {
                 active.packets.pop_front();
                 last_at = due;
                 let seq = s.tx.max_seq.wrapping_add(1);
-                // Relayed packets continue after the injected ones.
+                // Relayed packets continue after the injected ones; those
+                // older than the newest relayed one can no longer follow.
+                s.tx.floor = Some(s.tx.max_seq.wrapping_sub(s.tx.seq_offset));
                 s.tx.seq_offset = s.tx.seq_offset.wrapping_add(1);
                 let mut packet = Vec::with_capacity(16);
                 let payload = p.event.to_bytes();

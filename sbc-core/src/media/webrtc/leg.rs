@@ -300,6 +300,10 @@ impl WebRtcLeg {
     }
 
     /// A datagram arrived on the shared port from `from` to `to`.
+    ///
+    /// Drain [`Self::poll_output`] before the next datagram: in RTP mode
+    /// str0m holds only one received RTP packet until it is polled, and a
+    /// second `handle_input` would silently replace it.
     pub fn handle_input(
         &mut self,
         now: Instant,

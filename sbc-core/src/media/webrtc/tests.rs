@@ -9,86 +9,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::{RtpWrite, SeqNo};
-use str0m::{Candidate, Input, Rtc};
+use str0m::{Input, Rtc};
 
 use super::*;
+use crate::media::test_browser::Browser;
 use crate::test_clock::epoch;
 
 const GATEWAY: &str = "192.0.2.1:10000";
-
-/// A str0m peer playing the browser.
-struct Browser {
-    rtc: Rtc,
-    addr: SocketAddr,
-    mid: Mid,
-    pending: Option<SdpPendingOffer>,
-    rtp: Vec<str0m::rtp::RtpPacket>,
-    connected: bool,
-    /// A silent browser's transmits are lost.
-    silent: bool,
-    deadline: Instant,
-}
-
-impl Browser {
-    /// A browser at `addr` and its SDP offer (one sendrecv audio m-line).
-    fn new(now: Instant, addr: &str) -> (Self, String) {
-        let addr: SocketAddr = addr.parse().unwrap();
-        let mut rtc = Rtc::builder()
-            .set_rtp_mode(true)
-            .set_stats_interval(None)
-            .build(now);
-        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-        let mut change = rtc.sdp_api();
-        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let (offer, pending) = change.apply().expect("an offer");
-        let b = Self {
-            rtc,
-            addr,
-            mid,
-            pending: Some(pending),
-            rtp: Vec::new(),
-            connected: false,
-            silent: false,
-            deadline: now,
-        };
-        (b, offer.to_sdp_string())
-    }
-
-    fn accept_answer(&mut self, answer: &str) {
-        let answer = SdpAnswer::from_sdp_string(answer).expect("the answer parses");
-        let pending = self.pending.take().unwrap();
-        self.rtc
-            .sdp_api()
-            .accept_answer(pending, answer)
-            .expect("the browser accepts the answer");
-    }
-
-    fn opus_pt(&self) -> u8 {
-        let p = self
-            .rtc
-            .codec_config()
-            .find(|p| p.spec().codec == Codec::Opus)
-            .expect("opus");
-        *p.pt()
-    }
-
-    fn send(&mut self, now: Instant, pt: u8, seq: u64, ts: u32, payload: &[u8]) {
-        let mut api = self.rtc.direct_api();
-        let tx = api.stream_tx_by_mid(self.mid, None).expect("a send stream");
-        tx.write_rtp(RtpWrite::new(
-            pt.into(),
-            SeqNo::from(seq),
-            ts,
-            now,
-            payload.to_vec(),
-        ));
-    }
-}
 
 /// One gateway leg and what it reported.
 struct Gw {
