@@ -4,8 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use sbc_core::media::srtp::MasterKey;
 use sbc_core::sdp::translate::{
-    GatewayOrigin, IceCredentials, PbxSide, RtcpMode, SipSideAddr, WebRtcSide,
+    GatewayOrigin, IceCredentials, PbxSide, PbxSrtp, RtcpMode, SipSideAddr, WebRtcSide,
     browser_offer_to_pbx, pbx_offer_to_browser,
 };
 use sbc_core::sdp::{CodecPolicy, Fingerprint, HashFunction, Limits, SessionDescription, Setup};
@@ -52,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
         rtcp: RtcpMode::NextPort,
         codecs: CodecPolicy::default(),
         ptime: Some(20),
+        srtp: PbxSrtp::Sdes(MasterKey::from_bytes(&[7; 30]).expect("30 bytes")),
     };
     let webrtc = WebRtcSide {
         public_ip: [203, 0, 113, 1].into(),
@@ -69,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(out) = browser_offer_to_pbx(&sdp, &pbx, origin) {
         assert!(SessionDescription::parse(out.sdp.to_string().as_bytes(), &limits).is_ok());
     }
-    if let Ok(out) = pbx_offer_to_browser(&sdp, &webrtc, &CodecPolicy::default(), origin) {
+    if let Ok(out) = pbx_offer_to_browser(&sdp, &webrtc, &CodecPolicy::default(), &pbx.srtp, origin) {
         assert!(SessionDescription::parse(out.sdp.to_string().as_bytes(), &limits).is_ok());
     }
 });

@@ -8,6 +8,7 @@
 //! - [`stats`]: per-stream receive statistics (RFC 3550 A.1, A.3, A.8).
 //! - [`emodel`]: MOS estimate from the simplified ITU-T G.107 E-model.
 //! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
+//! - [`srtp`]: SRTP/SRTCP (RFC 3711) with SDES keys, toward the PBX.
 //! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
 //! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
 //! - [`webrtc`]: the browser's leg on str0m (ICE-lite, DTLS-SRTP) and the
@@ -19,6 +20,7 @@ pub mod emodel;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_leg;
+pub mod srtp;
 pub mod stats;
 pub mod webrtc;
 

@@ -205,13 +205,44 @@ impl MediaDescription {
     }
 }
 
-/// An `a=` line: `name` or `name:value`, kept verbatim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An `a=` line: `name` or `name:value`, kept verbatim. Its `Debug` hides
+/// the SDES keys of an `a=crypto` line (`inline:…`); `Display` (the wire
+/// form) does not.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Attribute {
     /// The attribute name.
     pub name: String,
     /// The value after the first `:`, if there is one.
     pub value: Option<String>,
+}
+
+impl std::fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = match &self.value {
+            Some(v) if self.name.eq_ignore_ascii_case("crypto") => Some(redact_inline_keys(v)),
+            v => v.clone(),
+        };
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("value", &value)
+            .finish()
+    }
+}
+
+/// `v` with the key of every `inline:<key>` replaced by `..`.
+fn redact_inline_keys(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(i) = rest.to_ascii_lowercase().find("inline:") {
+        let key_start = i + "inline:".len();
+        out.push_str(&rest[..key_start]);
+        out.push_str("..");
+        rest = &rest[key_start..];
+        let key_end = rest.find(['|', ';', ' ', '\t']).unwrap_or(rest.len());
+        rest = &rest[key_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Attribute {

@@ -4,4 +4,5 @@ mod attributes;
 pub(crate) mod fixtures;
 mod parse;
 mod properties;
+mod sdes;
 mod translate;

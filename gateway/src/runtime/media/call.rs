@@ -15,8 +15,8 @@ use sbc_core::media::webrtc::{
     Demux, Event as LegEvent, LegId, Output, RtpPacket, WebRtcConfig, WebRtcLeg,
 };
 use sbc_core::sdp::translate::{
-    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, RtcpMode, SipSideAddr, browser_offer_to_pbx,
-    pbx_answer_media,
+    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, PbxSrtp, RtcpMode, SipSideAddr,
+    browser_offer_to_pbx, pbx_answer_media,
 };
 use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription};
 use std::net::{IpAddr, SocketAddr};
@@ -127,6 +127,8 @@ impl MediaCall {
             rtcp: RtcpMode::NextPort,
             codecs: policy,
             ptime: None,
+            // SDES toward the PBX is not wired into the runtime yet.
+            srtp: PbxSrtp::Off,
         };
         let origin = GatewayOrigin {
             session_id: rng.random_range(1..=u64::from(u32::MAX)),

@@ -208,3 +208,65 @@ fn media_timeout_fires_once_after_silence() {
     leg.set_media_timeout(ms(40_000), None);
     assert_eq!(leg.poll_timeout(), None);
 }
+
+/// An SDES-SRTP leg: every datagram is unprotected before the leg sees it;
+/// one that does not authenticate is counted and dropped there, so a forger
+/// can neither deliver media nor get its source latched.
+#[test]
+fn an_srtp_leg_accepts_only_packets_that_authenticate() {
+    use crate::media::srtp::{MasterKey, SrtpContext, SrtpDropCounts, SrtpProfile};
+
+    let profile = SrtpProfile::AesCm128HmacSha1_80;
+    let pbx_key = MasterKey::from_bytes(&[0x42; 30]).unwrap();
+    let mut pbx = SrtpContext::new(profile, &pbx_key);
+    let mut gateway = SrtpContext::new(profile, &pbx_key);
+    let mut forger = SrtpContext::new(profile, &MasterKey::from_bytes(&[0x66; 30]).unwrap());
+    let mut drops = SrtpDropCounts::default();
+
+    let nat = addr("203.0.113.7:31000");
+    let spoofer = addr("198.51.100.1:5000");
+    let mut leg = RtpLeg::new(
+        ms(0),
+        RtpLegConfig::default(),
+        Some(addr("192.168.1.10:4000")),
+    );
+    let mut receive =
+        |leg: &mut RtpLeg, t: u64, from: SocketAddr, mut datagram: Vec<u8>| match gateway
+            .unprotect_rtp(&mut datagram)
+        {
+            Ok(len) => Some(leg.handle_receive(ms(t), from, &datagram[..len])),
+            Err(e) => {
+                drops.count(&e);
+                None
+            }
+        };
+
+    let mut t = 0;
+    for seq in 1..=3u16 {
+        // The forger races the device with its own SSRC and a wrong key.
+        let mut forged = rtp(66, seq);
+        forger.protect_rtp(&mut forged).unwrap();
+        assert_eq!(receive(&mut leg, t, spoofer, forged), None);
+        let mut genuine = rtp(9, seq);
+        pbx.protect_rtp(&mut genuine).unwrap();
+        let result = receive(&mut leg, t + 1, nat, genuine.clone());
+        let expected = if seq < 3 {
+            Err(Rejected::Unproven)
+        } else {
+            Ok(Accepted::Rtp(Ssrc(9)))
+        };
+        assert_eq!(result, Some(expected));
+        // A captured genuine packet replayed from elsewhere is refused too.
+        assert_eq!(receive(&mut leg, t + 2, spoofer, genuine), None);
+        t += 20;
+    }
+    assert_eq!(leg.latched(), Some(nat));
+    // Garbage and truncated packets never reach the leg either.
+    assert_eq!(receive(&mut leg, t, nat, vec![0x80; 40]), None);
+    assert_eq!(receive(&mut leg, t, nat, vec![0x80; 5]), None);
+    assert_eq!(drops.auth_failed, 4);
+    assert_eq!(drops.replayed, 3);
+    assert_eq!(drops.too_short, 1);
+    assert_eq!(leg.rejected().total(), 2, "only the device's probation");
+    assert_eq!(leg.accepted(), 1);
+}

@@ -9,7 +9,7 @@ use crate::sdp::*;
 const SIP_IP: &str = "10.0.0.1";
 const PUBLIC_IP: &str = "203.0.113.10";
 
-fn pbx_side() -> PbxSide {
+pub(super) fn pbx_side() -> PbxSide {
     PbxSide {
         addr: SipSideAddr {
             ip: SIP_IP.parse().unwrap(),
@@ -18,10 +18,11 @@ fn pbx_side() -> PbxSide {
         rtcp: RtcpMode::NextPort,
         codecs: CodecPolicy::default(),
         ptime: Some(20),
+        srtp: PbxSrtp::Off,
     }
 }
 
-fn webrtc_side() -> WebRtcSide {
+pub(super) fn webrtc_side() -> WebRtcSide {
     WebRtcSide {
         public_ip: PUBLIC_IP.parse().unwrap(),
         port: 10_000,
@@ -37,12 +38,12 @@ fn webrtc_side() -> WebRtcSide {
     }
 }
 
-const ORIGIN: GatewayOrigin = GatewayOrigin {
+pub(super) const ORIGIN: GatewayOrigin = GatewayOrigin {
     session_id: 7_000_000,
     version: 1,
 };
 
-fn sdp(text: &str) -> SessionDescription {
+pub(super) fn sdp(text: &str) -> SessionDescription {
     text.parse().unwrap()
 }
 
@@ -200,7 +201,14 @@ fn setup_roles_answer_the_browser() {
 #[test]
 fn freeswitch_offer_becomes_a_webrtc_offer_and_back() {
     let fs = sdp(FREESWITCH_OFFER);
-    let out = pbx_offer_to_browser(&fs, &webrtc_side(), &CodecPolicy::default(), ORIGIN).unwrap();
+    let out = pbx_offer_to_browser(
+        &fs,
+        &webrtc_side(),
+        &CodecPolicy::default(),
+        &PbxSrtp::Off,
+        ORIGIN,
+    )
+    .unwrap();
     let text = out.sdp.to_string();
     assert_absent(
         &text,
@@ -248,7 +256,14 @@ fn freeswitch_offer_becomes_a_webrtc_offer_and_back() {
 fn payload_types_differ_per_side() {
     // The browser answers with its own numbers for the same codecs.
     let fs = sdp(FREESWITCH_OFFER);
-    let out = pbx_offer_to_browser(&fs, &webrtc_side(), &CodecPolicy::default(), ORIGIN).unwrap();
+    let out = pbx_offer_to_browser(
+        &fs,
+        &webrtc_side(),
+        &CodecPolicy::default(),
+        &PbxSrtp::Off,
+        ORIGIN,
+    )
+    .unwrap();
     let renumbered = CHROME_ANSWER
         .replace(" 102 9 0 8 101", " 111 0 126")
         .replace("rtpmap:102", "rtpmap:111")
@@ -265,7 +280,14 @@ fn payload_types_differ_per_side() {
 fn hold_maps_across() {
     // RFC 2543 hold from the PBX: c=0.0.0.0 with sendrecv means sendonly.
     let hold = sdp(ASTERISK_HOLD_OFFER);
-    let out = pbx_offer_to_browser(&hold, &webrtc_side(), &CodecPolicy::default(), ORIGIN).unwrap();
+    let out = pbx_offer_to_browser(
+        &hold,
+        &webrtc_side(),
+        &CodecPolicy::default(),
+        &PbxSrtp::Off,
+        ORIGIN,
+    )
+    .unwrap();
     assert_eq!(out.sdp.media[0].direction(), Some(Direction::SendOnly));
     assert_eq!(out.pending.pbx.rtp, None);
     assert_absent(&out.sdp.to_string(), &["0.0.0.0"]);
@@ -278,7 +300,14 @@ fn hold_maps_across() {
 
     // c=0.0.0.0 with recvonly means inactive.
     let hold = sdp(&ASTERISK_HOLD_OFFER.replace("a=sendrecv", "a=recvonly"));
-    let out = pbx_offer_to_browser(&hold, &webrtc_side(), &CodecPolicy::default(), ORIGIN).unwrap();
+    let out = pbx_offer_to_browser(
+        &hold,
+        &webrtc_side(),
+        &CodecPolicy::default(),
+        &PbxSrtp::Off,
+        ORIGIN,
+    )
+    .unwrap();
     assert_eq!(out.sdp.media[0].direction(), Some(Direction::Inactive));
 
     // The browser holds: sendonly to the PBX, the PBX's recvonly back.
@@ -355,6 +384,7 @@ fn errors_and_their_sip_status() {
         &sdp(&no_audio),
         &webrtc_side(),
         &CodecPolicy::default(),
+        &PbxSrtp::Off,
         ORIGIN,
     )
     .unwrap_err();

@@ -1,11 +1,13 @@
 //! Calls from the browser: its offer becomes the PBX's offer, and the PBX's
 //! answer becomes the browser's answer.
 
+use super::sdes::{self, OFFER_PROFILE, OFFER_TAG, PbxSrtp, SdesKeys};
 use super::{
     BrowserMedia, GatewayOrigin, PbxMedia, PbxSide, TranslateError, WebRtcSide, answer_formats,
     audio_index, browser_description, browser_media, is_plain_rtp_proto, is_webrtc_proto,
     pbx_description, pbx_media, refused,
 };
+use crate::media::srtp::MasterKey;
 use crate::sdp::codec::{PayloadFormat, PayloadMap};
 use crate::sdp::direction::Direction;
 use crate::sdp::dtls::Setup;
@@ -24,6 +26,8 @@ pub struct BrowserOffer {
     pub formats: Vec<PayloadFormat>,
     /// The direction the browser offered.
     pub direction: Direction,
+    /// The gateway's key, when the PBX was offered RTP/SAVP.
+    pub sdes: Option<MasterKey>,
 }
 
 /// The result of [`browser_offer_to_pbx`].
@@ -50,11 +54,15 @@ pub struct BrowserAnswer {
     pub setup: Setup,
     /// The direction written in the browser's answer.
     pub direction: Direction,
+    /// The SDES keys of the PBX leg, when it is SRTP.
+    pub sdes: Option<SdesKeys>,
 }
 
 /// Turns a browser's WebRTC offer into an RTP/AVP offer for the PBX on the
 /// gateway's SIP-side address, with the browser's codecs that the policy
-/// allows (and their payload types) and the browser's direction.
+/// allows (and their payload types) and the browser's direction. With
+/// [`PbxSrtp::Sdes`] the offer is RTP/SAVP with
+/// `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:<the gateway's key>`.
 pub fn browser_offer_to_pbx(
     offer: &SessionDescription,
     pbx: &PbxSide,
@@ -72,7 +80,14 @@ pub fn browser_offer_to_pbx(
         return Err(TranslateError::NoCommonCodec);
     }
     let direction = offer.effective_direction(m);
-    let sdp = pbx_description(pbx, origin, &formats, direction, None);
+    let sdes = match &pbx.srtp {
+        PbxSrtp::Off => None,
+        PbxSrtp::Sdes(key) => Some(key.clone()),
+    };
+    let crypto = sdes
+        .as_ref()
+        .map(|key| sdes::crypto_attribute(OFFER_TAG, OFFER_PROFILE, key));
+    let sdp = pbx_description(pbx, origin, &formats, direction, None, crypto);
     Ok(PbxOffer {
         sdp,
         pending: BrowserOffer {
@@ -81,6 +96,7 @@ pub fn browser_offer_to_pbx(
             browser,
             formats,
             direction,
+            sdes,
         },
     })
 }
@@ -96,6 +112,9 @@ pub struct PbxAnswerMedia {
     pub pbx: PbxMedia,
     /// The formats of the PBX's answer, in its order.
     pub pbx_formats: Vec<PayloadFormat>,
+    /// The SDES keys, when the PBX was offered RTP/SAVP (its answer must
+    /// be RTP/SAVP with a key on the offered tag and suite).
+    pub sdes: Option<SdesKeys>,
 }
 
 /// Reads the PBX's answer to the offer [`browser_offer_to_pbx`] made: the
@@ -113,9 +132,11 @@ pub fn pbx_answer_media(
     if m.port == 0 {
         return Err(TranslateError::Rejected);
     }
-    if !is_plain_rtp_proto(&m.proto) {
-        return Err(TranslateError::UnsupportedTransport(m.proto.clone()));
-    }
+    let sdes = match &pending.sdes {
+        None if is_plain_rtp_proto(&m.proto) => None,
+        Some(ours) if sdes::is_sdes_proto(&m.proto) => Some(sdes::read_answer(m, ours)?),
+        _ => return Err(TranslateError::UnsupportedTransport(m.proto.clone())),
+    };
     let pbx = pbx_media(answer, m)?;
     let pbx_formats = PayloadFormat::all_of(m);
     let payload_map = PayloadMap::negotiate(&pending.formats, &pbx_formats, true);
@@ -126,6 +147,7 @@ pub fn pbx_answer_media(
         payload_map,
         pbx,
         pbx_formats,
+        sdes,
     })
 }
 
@@ -143,6 +165,7 @@ pub fn pbx_answer_to_browser(
         payload_map,
         pbx,
         pbx_formats,
+        sdes,
     } = pbx_answer_media(pending, answer)?;
     let formats = answer_formats(&payload_map, true, &pending.formats, &pbx_formats);
     let setup = pending.browser.setup.answer(webrtc.setup_when_actpass);
@@ -167,5 +190,6 @@ pub fn pbx_answer_to_browser(
         pbx,
         setup,
         direction,
+        sdes,
     })
 }

@@ -1,6 +1,7 @@
 //! Calls from the PBX: its offer becomes the browser's offer, and the
 //! browser's answer becomes the PBX's answer.
 
+use super::sdes::{self, PbxSrtp, SdesKeys};
 use super::{
     BrowserMedia, GatewayOrigin, PbxMedia, PbxSide, TranslateError, WebRtcSide, answer_formats,
     audio_index, browser_description, browser_media, is_plain_rtp_proto, is_webrtc_proto,
@@ -25,6 +26,9 @@ pub struct PbxOffered {
     pub pbx: PbxMedia,
     /// The formats offered to the browser, with the PBX's payload types.
     pub formats: Vec<PayloadFormat>,
+    /// The SDES keys, when the PBX offered RTP/SAVP: its key and the
+    /// gateway's, for the answer's `a=crypto` line.
+    pub sdes: Option<SdesKeys>,
 }
 
 /// The result of [`pbx_offer_to_browser`].
@@ -51,6 +55,8 @@ pub struct PbxAnswer {
     pub setup: Setup,
     /// The direction written in the PBX's answer.
     pub direction: Direction,
+    /// The SDES keys of the PBX leg, when it is SRTP.
+    pub sdes: Option<SdesKeys>,
 }
 
 /// Turns a PBX's RTP/AVP offer into a WebRTC offer for the browser: the
@@ -58,17 +64,26 @@ pub struct PbxAnswer {
 /// `mid` 0 in a BUNDLE group, rtcp-mux, and the PBX's allowed codecs with the
 /// PBX's payload types. A `c=0.0.0.0` hold becomes `sendonly` (or
 /// `inactive`).
+///
+/// An RTP/SAVP offer is taken only with [`PbxSrtp::Sdes`]: the first
+/// `a=crypto` line with a supported suite is answered with the gateway's
+/// key (488 if there is none).
 pub fn pbx_offer_to_browser(
     offer: &SessionDescription,
     webrtc: &WebRtcSide,
     codecs: &CodecPolicy,
+    srtp: &PbxSrtp,
     origin: GatewayOrigin,
 ) -> Result<BrowserOfferOut, TranslateError> {
     let audio = audio_index(offer)?;
     let m = &offer.media[audio];
-    if !is_plain_rtp_proto(&m.proto) {
-        return Err(TranslateError::UnsupportedTransport(m.proto.clone()));
-    }
+    let sdes = match srtp {
+        _ if is_plain_rtp_proto(&m.proto) => None,
+        PbxSrtp::Sdes(ours) if sdes::is_sdes_proto(&m.proto) => {
+            Some(sdes::choose_offered(m, ours)?)
+        }
+        _ => return Err(TranslateError::UnsupportedTransport(m.proto.clone())),
+    };
     let pbx = pbx_media(offer, m)?;
     let formats = codecs.filter(&PayloadFormat::all_of(m));
     if formats.iter().all(|f| f.codec.is_telephone_event()) {
@@ -90,11 +105,13 @@ pub fn pbx_offer_to_browser(
             audio,
             pbx,
             formats,
+            sdes,
         },
     })
 }
 
-/// Turns the browser's answer into the PBX's answer: RTP/AVP on the
+/// Turns the browser's answer into the PBX's answer: RTP/AVP (RTP/SAVP with
+/// the gateway's key on the PBX's chosen tag, if it offered SDES) on the
 /// gateway's SIP-side address, the codecs the browser accepted on the PBX's
 /// payload types, and the browser's direction.
 pub fn browser_answer_to_pbx(
@@ -129,7 +146,11 @@ pub fn browser_answer_to_pbx(
     }
     let formats = answer_formats(&payload_map, false, &browser_formats, &pending.formats);
     let direction = pending.pbx.direction.answer(answer.effective_direction(m));
-    let mut sdp = pbx_description(pbx_side, origin, &formats, direction, None);
+    let crypto = pending
+        .sdes
+        .as_ref()
+        .map(|k| sdes::crypto_attribute(k.tag, k.profile, &k.send));
+    let mut sdp = pbx_description(pbx_side, origin, &formats, direction, None, crypto);
     let audio = sdp.media.pop().expect("pbx_description writes one section");
     for (i, offered) in pending.offer.media.iter().enumerate() {
         if i == pending.audio {
@@ -145,5 +166,6 @@ pub fn browser_answer_to_pbx(
         pbx: pending.pbx.clone(),
         setup,
         direction,
+        sdes: pending.sdes.clone(),
     })
 }

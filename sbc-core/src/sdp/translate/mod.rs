@@ -12,11 +12,16 @@
 //! the second needs; the second returns the [`PayloadMap`] the relay applies
 //! and both peers' media endpoints as typed values.
 //!
+//! Toward the PBX the transport is RTP/AVP, or RTP/SAVP with SDES keys
+//! when [`PbxSide::srtp`] says so; the agreed keys come back as
+//! [`SdesKeys`].
+//!
 //! Only the first audio section is relayed; other sections are refused in
 //! the answer (port 0), as RFC 3264 §6 requires.
 
 mod from_browser;
 mod from_pbx;
+mod sdes;
 
 pub use from_browser::{
     BrowserAnswer, BrowserOffer, PbxAnswerMedia, PbxOffer, browser_offer_to_pbx, pbx_answer_media,
@@ -25,6 +30,7 @@ pub use from_browser::{
 pub use from_pbx::{
     BrowserOfferOut, PbxAnswer, PbxOffered, browser_answer_to_pbx, pbx_offer_to_browser,
 };
+pub use sdes::{PbxSrtp, SdesKeys};
 
 use super::candidate::Candidate;
 use super::codec::{CodecPolicy, PayloadFormat, PayloadMap};
@@ -65,6 +71,9 @@ pub enum TranslateError {
     /// The answer's media sections do not line up with the offer's.
     #[error("answer does not match the offer")]
     AnswerMismatch,
+    /// An RTP/SAVP offer with no `a=crypto` line the gateway can use.
+    #[error("no supported SDES crypto suite")]
+    NoCryptoSuite,
 }
 
 impl TranslateError {
@@ -75,6 +84,7 @@ impl TranslateError {
             TranslateError::NoAudio
             | TranslateError::NoCommonCodec
             | TranslateError::UnsupportedTransport(_)
+            | TranslateError::NoCryptoSuite
             | TranslateError::Rejected => 488,
             TranslateError::Parse(e) => e.sip_status(),
             TranslateError::Attribute(_)
@@ -115,6 +125,8 @@ pub struct PbxSide {
     pub codecs: CodecPolicy,
     /// `a=ptime` to write, if any.
     pub ptime: Option<u32>,
+    /// Plain RTP or SDES-SRTP (RFC 4568).
+    pub srtp: PbxSrtp,
 }
 
 /// ICE credentials (RFC 8839 §5.4).
@@ -299,18 +311,26 @@ fn write_formats(m: &mut MediaDescription, formats: &[PayloadFormat]) {
     }
 }
 
-/// A PBX-side description: RTP/AVP on the gateway's SIP-side address.
+/// A PBX-side description on the gateway's SIP-side address: RTP/AVP, or
+/// RTP/SAVP with the gateway's `a=crypto` line.
 fn pbx_description(
     side: &PbxSide,
     o: GatewayOrigin,
     formats: &[PayloadFormat],
     direction: Direction,
     ptime: Option<u32>,
+    crypto: Option<Attribute>,
 ) -> SessionDescription {
     let mut sdp = SessionDescription::new(origin(side.addr.ip, o));
     sdp.connection = Some(Connection::ip(side.addr.ip));
-    let mut m = MediaDescription::new("audio", side.addr.rtp_port, "RTP/AVP", Vec::new());
+    let proto = if crypto.is_some() {
+        "RTP/SAVP"
+    } else {
+        "RTP/AVP"
+    };
+    let mut m = MediaDescription::new("audio", side.addr.rtp_port, proto, Vec::new());
     write_formats(&mut m, formats);
+    m.attributes.extend(crypto);
     if let Some(p) = ptime.or(side.ptime) {
         m.attributes.push(Attribute::new("ptime", p));
     }
