@@ -26,7 +26,7 @@ use crate::media::webrtc::{
     Demux, Event, LegId, Output, RtpPacket, WebRtcConfig, WebRtcError, WebRtcLeg,
 };
 use crate::sdp::translate::{
-    GatewayOrigin, PbxSide, RtcpMode, SipSideAddr, browser_offer_to_pbx, pbx_answer_media,
+    GatewayOrigin, PbxSide, PbxSrtp, RtcpMode, SipSideAddr, browser_offer_to_pbx, pbx_answer_media,
 };
 use crate::sdp::{Codec, CodecPolicy, Limits, SessionDescription};
 use crate::test_clock::epoch;
@@ -428,6 +428,7 @@ impl Call {
                     .collect(),
             },
             ptime: None,
+            srtp: PbxSrtp::Off,
         };
         let origin = GatewayOrigin {
             session_id: 1,
