@@ -3,7 +3,9 @@
 //! WebRTC port; the bridge relays it as plain RTP to a UDP echo playing the
 //! PBX, which sends every datagram back; the gateway relays the echo back to
 //! Chromium, whose received audio must have its dominant frequency at
-//! 440 Hz.
+//! 440 Hz. The same again with SDES-SRTP (RTP/SAVP, RFC 4568) on the PBX
+//! side: the echo reflects what the gateway protected, and the gateway must
+//! unprotect it for the tone to come back.
 //!
 //! The signaling is test-only, until the WebSocket front exists: a
 //! hand-rolled HTTP/1.1 server serves an empty page at `/` (so the page's
@@ -37,15 +39,18 @@ async fn udp_echo() -> SocketAddr {
 }
 
 /// The echo's answer to the gateway's PBX offer: the offer's first format
-/// (with its rtpmap and fmtp), plain RTP to the echo.
+/// (with its rtpmap and fmtp) to the echo, in the offer's profile. Under
+/// SDES (RTP/SAVP) the echo declares the gateway's own key as its key, since
+/// what it sends back is what the gateway protected.
 fn echo_answer(offer: &str, echo: SocketAddr) -> String {
-    let formats: Vec<&str> = offer
+    let media_line: Vec<&str> = offer
         .lines()
         .find_map(|l| l.strip_prefix("m=audio "))
         .expect("the PBX offer has an audio section")
         .split(' ')
-        .skip(2)
         .collect();
+    let profile = media_line[1];
+    let formats = &media_line[2..];
     let pt = formats[0];
     let attrs: String = offer
         .lines()
@@ -54,11 +59,12 @@ fn echo_answer(offer: &str, echo: SocketAddr) -> String {
                 .or_else(|| l.strip_prefix("a=fmtp:"))
                 .is_some_and(|rest| rest.split(' ').next() == Some(pt))
         })
+        .chain(offer.lines().filter(|l| l.starts_with("a=crypto:")))
         .map(|l| format!("{l}\r\n"))
         .collect();
     format!(
         "v=0\r\no=echo 1 1 IN IP4 {ip}\r\ns=echo\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP {pt}\r\n{attrs}a=sendrecv\r\n",
+         m=audio {port} {profile} {pt}\r\n{attrs}a=sendrecv\r\n",
         ip = echo.ip(),
         port = echo.port(),
     )
@@ -134,6 +140,17 @@ async fn offer(media: &MediaHandle, sdp: String, echo: SocketAddr) -> Result<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_tone_returns_through_the_gateway_and_an_rtp_echo() {
+    tone_through_an_echo(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_tone_returns_through_sdes_srtp_toward_the_pbx() {
+    tone_through_an_echo(true).await;
+}
+
+/// One browser call bridged to the echo, with plain RTP or SDES-SRTP
+/// (RTP/SAVP) on the PBX side.
+async fn tone_through_an_echo(pbx_sdes: bool) {
     let first = common::free_port() & !1;
     let media = start_media(MediaSettings {
         webrtc_bind: SocketAddr::new(LOOPBACK, 0),
@@ -141,6 +158,7 @@ async fn chromium_tone_returns_through_the_gateway_and_an_rtp_echo() {
         rtp_ports: first..=first.saturating_add(99),
         sip_ip: LOOPBACK,
         rtp_leg: RtpLegConfig::default(),
+        pbx_sdes,
     })
     .await
     .unwrap();
@@ -181,8 +199,10 @@ async fn chromium_tone_returns_through_the_gateway_and_an_rtp_echo() {
     let result: serde_json::Value = serde_json::from_str(json_line).unwrap();
     let frequency = result["frequency"].as_f64().unwrap_or(0.0);
     println!(
-        "browser received {frequency:.1} Hz; connected in {} ms; Chromium's SRTP cipher {}",
-        result["connectMs"], result["srtpCipher"]
+        "PBX side {}: browser received {frequency:.1} Hz; connected in {} ms; Chromium's SRTP cipher {}",
+        if pbx_sdes { "SDES-SRTP" } else { "plain RTP" },
+        result["connectMs"],
+        result["srtpCipher"]
     );
     assert!(
         seen.iter()

@@ -9,13 +9,14 @@ use sbc_core::media::bridge::{
     Bridge, BridgeConfig, BridgeEvent, PtMap, Side, SideConfig, Transmit as BridgeTransmit,
 };
 use sbc_core::media::emodel::CodecImpairment;
-use sbc_core::media::rtp::{RtpView, Ssrc, write_packet};
+use sbc_core::media::rtp::{PacketKind, RtpView, Ssrc, classify, write_packet};
 use sbc_core::media::rtp_leg::{Accepted, RtpLeg, RtpLegConfig, RtpLegEvent};
+use sbc_core::media::srtp::{MasterKey, SrtpContext, SrtpDropCounts};
 use sbc_core::media::webrtc::{
     Demux, Event as LegEvent, LegId, Output, RtpPacket, WebRtcConfig, WebRtcLeg,
 };
 use sbc_core::sdp::translate::{
-    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, PbxSrtp, RtcpMode, SipSideAddr,
+    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, PbxSrtp, RtcpMode, SdesKeys, SipSideAddr,
     browser_offer_to_pbx, pbx_answer_media,
 };
 use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription};
@@ -50,6 +51,26 @@ struct Answered {
     rtp: RtpLeg,
     bridge: Bridge,
     pbx: PbxMedia,
+    srtp: Option<PbxSrtpContexts>,
+}
+
+/// SDES-SRTP toward the PBX (RFC 4568): our key protects what we send,
+/// the PBX's unprotects what it sends; what fails is counted and dropped
+/// before the RTP leg sees it, so it can neither latch nor reach the browser.
+struct PbxSrtpContexts {
+    send: SrtpContext,
+    receive: SrtpContext,
+    dropped: SrtpDropCounts,
+}
+
+impl PbxSrtpContexts {
+    fn new(keys: &SdesKeys) -> Self {
+        PbxSrtpContexts {
+            send: SrtpContext::new(keys.profile, &keys.send),
+            receive: SrtpContext::new(keys.profile, &keys.receive),
+            dropped: SrtpDropCounts::default(),
+        }
+    }
 }
 
 /// One call's media; see the module docs.
@@ -104,6 +125,7 @@ impl MediaCall {
         sip_ip: IpAddr,
         sockets: PbxSockets,
         rtp_leg_config: RtpLegConfig,
+        sdes: bool,
         rng: &mut impl RngCore,
     ) -> Result<Created, MediaError> {
         let parsed = SessionDescription::parse(offer.as_bytes(), &Limits::default())
@@ -127,8 +149,11 @@ impl MediaCall {
             rtcp: RtcpMode::NextPort,
             codecs: policy,
             ptime: None,
-            // SDES toward the PBX is not wired into the runtime yet.
-            srtp: PbxSrtp::Off,
+            srtp: if sdes {
+                PbxSrtp::Sdes(MasterKey::random(rng))
+            } else {
+                PbxSrtp::Off
+            },
         };
         let origin = GatewayOrigin {
             session_id: rng.random_range(1..=u64::from(u32::MAX)),
@@ -185,17 +210,20 @@ impl MediaCall {
         let media = pbx_answer_media(&self.pending, &parsed).map_err(MediaError::Sdp)?;
         let config = bridge_config(&media.payload_map, rng);
         let bridge = Bridge::new(now, config, ntp_now(), rng);
+        let srtp = media.sdes.as_ref().map(PbxSrtpContexts::new);
         if let Some(a) = &mut self.answered {
             // A new answer (re-INVITE): keep the latch logic, new address.
             a.rtp.set_remote(now, media.pbx.rtp);
             a.bridge = bridge;
             a.pbx = media.pbx;
+            a.srtp = srtp;
         } else {
             let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), media.pbx.rtp);
             self.answered = Some(Answered {
                 rtp,
                 bridge,
                 pbx: media.pbx,
+                srtp,
             });
         }
         debug!(call = %self.id, map = ?media.payload_map.pairs(), "media call: PBX answered");
@@ -251,6 +279,23 @@ impl MediaCall {
         let Some(a) = &mut self.answered else {
             trace!(call = %self.id, "media call: PBX media before its answer, dropped");
             return;
+        };
+        let data = match &mut a.srtp {
+            None => data,
+            Some(s) => {
+                let unprotected = match classify(data) {
+                    PacketKind::Rtcp => s.receive.unprotect_rtcp(data),
+                    _ => s.receive.unprotect_rtp(data),
+                };
+                match unprotected {
+                    Ok(len) => &mut data[..len],
+                    Err(e) => {
+                        s.dropped.count(&e);
+                        trace!(call = %self.id, error = %e, "PBX SRTP dropped");
+                        return;
+                    }
+                }
+            }
         };
         match a.rtp.handle_receive(now, from, data) {
             Ok(Accepted::Rtp(_)) => match a.bridge.handle_rtp(now, Side::Pbx, data) {
@@ -397,10 +442,28 @@ impl MediaCall {
 
 /// Sends to the PBX: RTP to the RTP leg's destination from the RTP socket;
 /// RTCP there too when muxed, else to the PBX's RTCP address (or the port
-/// above its RTP) from the RTCP socket.
-fn send_to_pbx(rtp: &UdpSocket, rtcp: &UdpSocket, a: &Answered, is_rtcp: bool, packet: &[u8]) {
+/// above its RTP) from the RTCP socket. With SDES, protected first.
+fn send_to_pbx(rtp: &UdpSocket, rtcp: &UdpSocket, a: &mut Answered, is_rtcp: bool, packet: &[u8]) {
     let Some(dest) = a.rtp.destination() else {
         return;
+    };
+    let protected;
+    let packet = match &mut a.srtp {
+        None => packet,
+        Some(s) => {
+            let mut out = packet.to_vec();
+            let done = if is_rtcp {
+                s.send.protect_rtcp(&mut out)
+            } else {
+                s.send.protect_rtp(&mut out)
+            };
+            if let Err(e) = done {
+                trace!(error = %e, "cannot protect toward the PBX");
+                return;
+            }
+            protected = out;
+            &protected[..]
+        }
     };
     let (socket, dest) = if !is_rtcp || a.pbx.rtcp_mux {
         (rtp, dest)

@@ -77,6 +77,8 @@ pub struct MediaSettings {
     pub sip_ip: IpAddr,
     /// Latching and media timeout of the RTP legs.
     pub rtp_leg: RtpLegConfig,
+    /// Offer SDES-SRTP (RTP/SAVP, RFC 4568) to the PBX instead of plain RTP.
+    pub pbx_sdes: bool,
 }
 
 /// Why a media request failed.
@@ -271,6 +273,7 @@ pub async fn start_media(settings: MediaSettings) -> Result<MediaRuntime, MediaE
         webrtc: WebRtcConfig::new(webrtc_addr),
         sip_ip: settings.sip_ip,
         rtp_leg: settings.rtp_leg,
+        pbx_sdes: settings.pbx_sdes,
         demux: Demux::new(),
         calls: HashMap::new(),
         next_id: 1,
@@ -293,6 +296,7 @@ struct MediaTask {
     webrtc: WebRtcConfig,
     sip_ip: IpAddr,
     rtp_leg: RtpLegConfig,
+    pbx_sdes: bool,
     demux: Demux,
     calls: HashMap<MediaCallId, MediaCall>,
     next_id: u64,
@@ -405,6 +409,7 @@ impl MediaTask {
             self.sip_ip,
             sockets,
             self.rtp_leg.clone(),
+            self.pbx_sdes,
             &mut self.rng,
         )?;
         self.demux.insert_leg(call.leg_id(), call.local_ufrag());
