@@ -347,6 +347,23 @@ impl Bridge {
         }
     }
 
+    /// A new offer/answer (a re-INVITE, a codec change): new payload-type
+    /// maps and side settings. The gateway's SSRCs stay, and the sequence
+    /// numbers and timestamps it sends each side go on without a jump.
+    pub fn renegotiate(&mut self, config: BridgeConfig) {
+        let [browser, pbx] = &mut self.sides;
+        for (side, c) in [(browser, config.browser), (pbx, config.pbx)] {
+            if side.config.clock_rate != c.clock_rate {
+                side.rx = ReceiveStats::new(c.clock_rate);
+            }
+            side.config = c;
+            // What comes next may come from a new source or codec: the
+            // gateway's numbering goes on from where it stands.
+            side.tx.resync = true;
+        }
+        self.maps = [config.browser_to_pbx, config.pbx_to_browser];
+    }
+
     /// The gateway's SSRC toward `side`: the only SSRC that side ever sees.
     pub fn ssrc(&self, side: Side) -> Ssrc {
         self.sides[side.idx()].tx.ssrc

@@ -451,3 +451,70 @@ fn ten_seconds_of_call_with_loss_reordering_dtmf_and_an_attacker() {
     };
     assert_eq!(r.blocks[0].ssrc, Ssrc(0xbbbb));
 }
+
+/// A re-INVITE moves the PBX to other payload numbers and the browser's
+/// stream restarts (new SSRC, new numbering): the bridge takes the new map,
+/// and each side still sees the gateway's one SSRC with sequence numbers
+/// that go on by one.
+#[test]
+fn renegotiation_keeps_ssrcs_and_numbering_continuous() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let config = |pbx_opus: u8| BridgeConfig {
+        browser: side(TE_BROWSER),
+        pbx: side(TE_PBX),
+        browser_to_pbx: PtMap::from_iter([(OPUS_BROWSER, pbx_opus), (TE_BROWSER, TE_PBX)]),
+        pbx_to_browser: PtMap::from_iter([(pbx_opus, OPUS_BROWSER), (TE_PBX, TE_BROWSER)]),
+        cname: "gw".into(),
+        rtcp_interval: Duration::from_secs(1),
+        dtmf_interval: Duration::from_millis(20),
+    };
+    let mut bridge = Bridge::new(at(0), config(OPUS_PBX), 0x0000_e000_0000_0000, &mut rng);
+    let mut sent = Vec::new();
+    let mut relay = |bridge: &mut Bridge, i: u16, ssrc: u32, seq: u16| {
+        let mut buf = Vec::new();
+        write_packet(
+            &mut buf,
+            OPUS_BROWSER,
+            false,
+            seq,
+            u32::from(seq) * FRAME,
+            Ssrc(ssrc),
+            &[i as u8; 80],
+        );
+        bridge
+            .handle_rtp(at(u64::from(i) * 20), Side::Browser, &mut buf)
+            .expect("relayed");
+        let v = RtpView::parse(&buf).expect("still RTP");
+        sent.push((
+            v.payload_type(),
+            v.ssrc(),
+            v.sequence_number(),
+            v.timestamp(),
+        ));
+    };
+    for i in 0..10 {
+        relay(&mut bridge, i, 0x1111, 1000 + i);
+    }
+    bridge.renegotiate(config(96));
+    for i in 10..20 {
+        relay(&mut bridge, i, 0x2222, 50_000 + i);
+    }
+    let ssrcs: std::collections::BTreeSet<_> = sent.iter().map(|s| s.1).collect();
+    assert_eq!(ssrcs.len(), 1, "one gateway SSRC toward the PBX: {sent:?}");
+    assert!(sent[..10].iter().all(|s| s.0 == OPUS_PBX));
+    assert!(
+        sent[10..].iter().all(|s| s.0 == 96),
+        "the new PBX numbering: {sent:?}"
+    );
+    for pair in sent.windows(2) {
+        assert_eq!(
+            pair[1].2,
+            pair[0].2.wrapping_add(1),
+            "sequence goes on by one: {sent:?}"
+        );
+        assert!(
+            pair[1].3.wrapping_sub(pair[0].3) < 48_000,
+            "no timestamp jump: {sent:?}"
+        );
+    }
+}

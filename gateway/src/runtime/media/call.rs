@@ -209,15 +209,16 @@ impl MediaCall {
             .map_err(|e| MediaError::Sdp(e.into()))?;
         let media = pbx_answer_media(&self.pending, &parsed).map_err(MediaError::Sdp)?;
         let config = bridge_config(&media.payload_map, rng);
-        let bridge = Bridge::new(now, config, ntp_now(), rng);
         let srtp = media.sdes.as_ref().map(PbxSrtpContexts::new);
         if let Some(a) = &mut self.answered {
-            // A new answer (re-INVITE): keep the latch logic, new address.
+            // A new answer (re-INVITE): keep the latch logic and the
+            // gateway's SSRCs and numbering; new address, map and keys.
             a.rtp.set_remote(now, media.pbx.rtp);
-            a.bridge = bridge;
+            a.bridge.renegotiate(config);
             a.pbx = media.pbx;
             a.srtp = srtp;
         } else {
+            let bridge = Bridge::new(now, config, ntp_now(), rng);
             let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), media.pbx.rtp);
             self.answered = Some(Answered {
                 rtp,
