@@ -134,8 +134,8 @@ async fn offer(media: &MediaHandle, sdp: String, echo: SocketAddr) -> Result<Str
     media
         .set_pbx_answer(call.id, answer)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(call.browser_answer)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the first PBX answer gave no browser answer".to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

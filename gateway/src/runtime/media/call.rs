@@ -77,8 +77,11 @@ impl PbxSrtpContexts {
 pub(super) struct MediaCall {
     id: MediaCallId,
     leg_id: LegId,
-    webrtc: WebRtcLeg,
-    webrtc_deadline: Instant,
+    /// The browser's offer, answered once the PBX has chosen its codecs.
+    browser_offer: String,
+    /// The browser leg, from the PBX's first answer on.
+    webrtc: Option<WebRtcLeg>,
+    webrtc_deadline: Option<Instant>,
     rtp_socket: Arc<UdpSocket>,
     rtcp_socket: Arc<UdpSocket>,
     readers: [JoinHandle<()>; 2],
@@ -97,10 +100,9 @@ impl Drop for MediaCall {
     }
 }
 
-/// What creating a call gives: the call and the two descriptions.
+/// What creating a call gives: the call and the PBX's offer.
 pub(super) struct Created {
     pub call: MediaCall,
-    pub browser_answer: String,
     pub pbx_offer: String,
 }
 
@@ -112,15 +114,12 @@ pub(super) struct PbxSockets {
 }
 
 impl MediaCall {
-    /// Answers the browser's offer with a new WebRTC leg and writes the
-    /// PBX's offer on the call's RTP address (`sip_ip`, the RTP socket's
-    /// port), with the codecs the leg accepted on the browser's payload
-    /// types.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes the PBX's offer from the browser's offer on the call's RTP
+    /// address (`sip_ip`, the RTP socket's port), with the browser's codecs
+    /// the relay passes through, on the browser's payload types. The
+    /// browser is answered later, by [`Self::set_pbx_answer`].
     pub fn create(
-        now: Instant,
         id: MediaCallId,
-        webrtc: &WebRtcConfig,
         offer: &str,
         sip_ip: IpAddr,
         sockets: PbxSockets,
@@ -130,16 +129,7 @@ impl MediaCall {
     ) -> Result<Created, MediaError> {
         let parsed = SessionDescription::parse(offer.as_bytes(), &Limits::default())
             .map_err(|e| MediaError::Sdp(e.into()))?;
-        let (leg, browser_answer) = WebRtcLeg::accept_offer(now, webrtc, offer, rng)?;
-        // The PBX is offered what the browser leg accepted, nothing more:
-        // telephone-event included only if the leg negotiated it.
-        let policy = CodecPolicy {
-            allowed: leg
-                .payload_types()
-                .into_iter()
-                .map(|(_, name, rate, channels)| Codec::from_parts(&name, rate, channels.into()))
-                .collect(),
-        };
+        let policy = CodecPolicy::default();
         let rtp_port = sockets.rtp.local_addr().map_err(MediaError::Io)?.port();
         let pbx_side = PbxSide {
             addr: SipSideAddr {
@@ -164,8 +154,9 @@ impl MediaCall {
         let call = MediaCall {
             id,
             leg_id: LegId(id.0),
-            webrtc: leg,
-            webrtc_deadline: now,
+            browser_offer: offer.to_owned(),
+            webrtc: None,
+            webrtc_deadline: None,
             rtp_socket: sockets.rtp,
             rtcp_socket: sockets.rtcp,
             readers: sockets.readers,
@@ -177,14 +168,13 @@ impl MediaCall {
         };
         Ok(Created {
             call,
-            browser_answer,
             pbx_offer: pbx_offer.sdp.to_string(),
         })
     }
 
-    /// The browser leg's ICE ufrag, for the demux.
-    pub fn local_ufrag(&self) -> &str {
-        self.webrtc.local_ufrag()
+    /// The browser leg's ICE ufrag, for the demux (once it exists).
+    pub fn local_ufrag(&self) -> Option<&str> {
+        self.webrtc.as_ref().map(WebRtcLeg::local_ufrag)
     }
 
     /// The leg id this call has in the demux.
@@ -198,16 +188,33 @@ impl MediaCall {
     }
 
     /// The PBX's answer: the payload map, the RTP leg toward the PBX's
-    /// address, and the bridge.
+    /// address, and the bridge. The first one also answers the browser
+    /// with exactly the PBX's codecs: that answer is returned.
     pub fn set_pbx_answer(
         &mut self,
         now: Instant,
         answer: &str,
+        webrtc: &WebRtcConfig,
         rng: &mut impl RngCore,
-    ) -> Result<(), MediaError> {
+    ) -> Result<Option<String>, MediaError> {
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
             .map_err(|e| MediaError::Sdp(e.into()))?;
         let media = pbx_answer_media(&self.pending, &parsed).map_err(MediaError::Sdp)?;
+        let browser_answer = if self.webrtc.is_none() {
+            let codecs: Vec<Codec> = media
+                .payload_map
+                .pairs()
+                .iter()
+                .map(|p| p.codec.clone())
+                .collect();
+            let (leg, sdp) =
+                WebRtcLeg::accept_offer_with(now, webrtc, &self.browser_offer, &codecs, rng)?;
+            self.webrtc = Some(leg);
+            self.webrtc_deadline = Some(now);
+            Some(sdp)
+        } else {
+            None
+        };
         let config = bridge_config(&media.payload_map, rng);
         let srtp = media.sdes.as_ref().map(PbxSrtpContexts::new);
         if let Some(a) = &mut self.answered {
@@ -228,27 +235,28 @@ impl MediaCall {
             });
         }
         debug!(call = %self.id, map = ?media.payload_map.pairs(), "media call: PBX answered");
-        Ok(())
+        Ok(browser_answer)
     }
 
     /// The earliest time [`Self::handle_timeout`] is due.
-    pub fn deadline(&self) -> Instant {
-        let mut at = self.webrtc_deadline;
-        if let Some(a) = &self.answered {
-            for t in [a.bridge.poll_timeout(), a.rtp.poll_timeout()]
-                .into_iter()
-                .flatten()
-            {
-                at = at.min(t);
-            }
-        }
-        at
+    pub fn deadline(&self) -> Option<Instant> {
+        let answered = self
+            .answered
+            .iter()
+            .flat_map(|a| [a.bridge.poll_timeout(), a.rtp.poll_timeout()]);
+        [self.webrtc_deadline]
+            .into_iter()
+            .chain(answered)
+            .flatten()
+            .min()
     }
 
     /// Timers of the three cores.
     pub fn handle_timeout(&mut self, now: Instant, shared: &mut Shared<'_>) {
-        if now >= self.webrtc_deadline {
-            self.webrtc.handle_timeout(now);
+        if let Some(leg) = &mut self.webrtc
+            && self.webrtc_deadline.is_some_and(|at| now >= at)
+        {
+            leg.handle_timeout(now);
         }
         if let Some(a) = &mut self.answered {
             a.bridge.handle_timeout(now);
@@ -265,8 +273,10 @@ impl MediaCall {
         data: &[u8],
         shared: &mut Shared<'_>,
     ) {
-        self.webrtc.handle_input(now, from, shared.local, data);
-        self.drive(now, shared);
+        if let Some(leg) = &mut self.webrtc {
+            leg.handle_input(now, from, shared.local, data);
+            self.drive(now, shared);
+        }
     }
 
     /// A datagram on the call's RTP or RTCP socket.
@@ -318,7 +328,8 @@ impl MediaCall {
     }
 
     fn send_to_browser(&mut self, now: Instant, packet: &RtpPacket) {
-        if let Err(e) = self.webrtc.send_rtp(now, packet) {
+        let Some(leg) = &mut self.webrtc else { return };
+        if let Err(e) = leg.send_rtp(now, packet) {
             trace!(call = %self.id, error = %e, "browser leg refused RTP");
         }
     }
@@ -371,14 +382,15 @@ impl MediaCall {
 
     fn drain_webrtc(&mut self, now: Instant, shared: &mut Shared<'_>) {
         loop {
-            match self.webrtc.poll_output() {
+            let Some(leg) = &mut self.webrtc else { return };
+            match leg.poll_output() {
                 Output::Transmit(t) => {
                     if let Err(e) = shared.socket.try_send_to(&t.contents, t.destination) {
                         trace!(call = %self.id, error = %e, "webrtc send failed");
                     }
                 }
                 Output::Timeout(at) => {
-                    self.webrtc_deadline = at;
+                    self.webrtc_deadline = Some(at);
                     return;
                 }
                 Output::Event(e) => self.on_leg_event(now, e, shared),

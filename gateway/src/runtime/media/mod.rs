@@ -8,17 +8,20 @@
 //! The signaling layer talks to it through a [`MediaHandle`]:
 //!
 //! ```text
-//! let call = media.create_call(browser_offer).await?;   // browser answer + PBX offer
-//! // send call.pbx_offer in the INVITE, call.browser_answer to the browser
-//! media.set_pbx_answer(call.id, pbx_answer).await?;      // from the 200 OK
+//! let call = media.create_call(browser_offer).await?;   // the PBX offer
+//! // send call.pbx_offer in the INVITE
+//! let answer = media.set_pbx_answer(call.id, pbx_answer).await?; // 183 or 200
+//! // the first PBX answer gives the browser's answer: Some(sdp)
 //! // MediaEvent::{Connected, SrtpProfile, Disconnected, MediaTimeout, Dtmf, PbxLatched}
 //! media.end_call(call.id).await?;
 //! ```
 //!
-//! The browser's answer is the one the WebRTC leg writes (str0m owns the
-//! DTLS certificate and ICE credentials); the PBX's offer is translated from
-//! the browser's offer, restricted to the codecs the leg accepted, on the
-//! browser's payload types; the PBX's answer gives the payload map.
+//! The PBX's offer is translated from the browser's offer (the codecs the
+//! relay passes through, on the browser's payload types); the PBX's answer
+//! gives the payload map, and only then is the browser answered, by the
+//! WebRTC leg (str0m owns the DTLS certificate and ICE credentials) with
+//! exactly the PBX's codecs: the browser never sends a codec the PBX did
+//! not take.
 //! Sockets of a call's PBX side are read by two small tasks that hand the
 //! datagrams to the media task; every send happens in the media task,
 //! without waiting (`try_send_to`).
@@ -153,13 +156,11 @@ pub enum MediaEvent {
     },
 }
 
-/// A new call's media: its id, the browser's answer, the PBX's offer.
+/// A new call's media: its id and the PBX's offer.
 #[derive(Debug, Clone)]
 pub struct NewCall {
     /// The call.
     pub id: MediaCallId,
-    /// The SDP answer for the browser.
-    pub browser_answer: String,
     /// The SDP offer for the PBX.
     pub pbx_offer: String,
 }
@@ -173,7 +174,7 @@ enum Command {
     PbxAnswer {
         call: MediaCallId,
         sdp: String,
-        reply: oneshot::Sender<Result<(), MediaError>>,
+        reply: oneshot::Sender<Result<Option<String>, MediaError>>,
     },
     End {
         call: MediaCallId,
@@ -196,7 +197,7 @@ pub struct MediaHandle {
 }
 
 impl MediaHandle {
-    /// Answers a browser's offer and writes the PBX's offer.
+    /// Takes a browser's offer and writes the PBX's offer.
     pub async fn create_call(&self, browser_offer: String) -> Result<NewCall, MediaError> {
         let sockets = self.ports.allocate().await?;
         let (reply, rx) = oneshot::channel();
@@ -211,8 +212,13 @@ impl MediaHandle {
         .await
     }
 
-    /// The PBX's answer to the call's PBX offer (or a later one).
-    pub async fn set_pbx_answer(&self, call: MediaCallId, sdp: String) -> Result<(), MediaError> {
+    /// The PBX's answer to the call's PBX offer (or a later one). The
+    /// first one answers the browser: its SDP answer is returned.
+    pub async fn set_pbx_answer(
+        &self,
+        call: MediaCallId,
+        sdp: String,
+    ) -> Result<Option<String>, MediaError> {
         let (reply, rx) = oneshot::channel();
         self.request(Command::PbxAnswer { call, sdp, reply }, rx)
             .await
@@ -335,7 +341,7 @@ impl MediaTask {
     fn deadline(&self) -> Instant {
         self.calls
             .values()
-            .map(MediaCall::deadline)
+            .filter_map(MediaCall::deadline)
             .min()
             .unwrap_or_else(|| now() + IDLE)
     }
@@ -359,14 +365,10 @@ impl MediaTask {
                 sockets,
                 reply,
             } => {
-                let _ = reply.send(self.create(now, &offer, sockets, pbx_tx));
+                let _ = reply.send(self.create(&offer, sockets, pbx_tx));
             }
             Command::PbxAnswer { call, sdp, reply } => {
-                let r = match self.calls.get_mut(&call) {
-                    Some(c) => c.set_pbx_answer(now, &sdp, &mut self.rng),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                let _ = reply.send(r);
+                let _ = reply.send(self.pbx_answer(now, call, &sdp));
             }
             Command::End { call, reply } => {
                 let r = if self.remove(call) {
@@ -381,7 +383,6 @@ impl MediaTask {
 
     fn create(
         &mut self,
-        now: Instant,
         offer: &str,
         (rtp, rtcp): (UdpSocket, UdpSocket),
         pbx_tx: &mpsc::Sender<PbxDatagram>,
@@ -397,14 +398,8 @@ impl MediaTask {
             rtp,
             rtcp,
         };
-        let Created {
-            mut call,
-            browser_answer,
-            pbx_offer,
-        } = MediaCall::create(
-            now,
+        let Created { call, pbx_offer } = MediaCall::create(
             id,
-            &self.webrtc,
             offer,
             self.sip_ip,
             sockets,
@@ -412,16 +407,31 @@ impl MediaTask {
             self.pbx_sdes,
             &mut self.rng,
         )?;
-        self.demux.insert_leg(call.leg_id(), call.local_ufrag());
-        let (mut shared, _) = self.shared();
-        call.handle_timeout(now, &mut shared);
         self.calls.insert(id, call);
         info!(call = %id, "media call created");
-        Ok(NewCall {
-            id,
-            browser_answer,
-            pbx_offer,
-        })
+        Ok(NewCall { id, pbx_offer })
+    }
+
+    /// A PBX answer; the first one creates the browser leg, which joins
+    /// the demux and starts its timers.
+    fn pbx_answer(
+        &mut self,
+        now: Instant,
+        id: MediaCallId,
+        sdp: &str,
+    ) -> Result<Option<String>, MediaError> {
+        let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
+        let answer = call.set_pbx_answer(now, sdp, &self.webrtc, &mut self.rng)?;
+        if answer.is_some() {
+            if let Some(ufrag) = call.local_ufrag() {
+                self.demux.insert_leg(call.leg_id(), ufrag);
+            }
+            let (mut shared, calls) = self.shared();
+            if let Some(call) = calls.get_mut(&id) {
+                call.handle_timeout(now, &mut shared);
+            }
+        }
+        Ok(answer)
     }
 
     fn remove(&mut self, id: MediaCallId) -> bool {
@@ -459,7 +469,7 @@ impl MediaTask {
         let due: Vec<MediaCallId> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.deadline() <= now)
+            .filter(|(_, c)| c.deadline().is_some_and(|at| at <= now))
             .map(|(id, _)| *id)
             .collect();
         for id in due {

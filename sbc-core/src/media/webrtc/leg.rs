@@ -19,6 +19,7 @@ use tracing::{debug, trace, warn};
 use super::consent::{CONSENT_TIMEOUT, Consent};
 use super::error::WebRtcError;
 use super::srtp_profile::{self, SrtpProfile};
+use crate::sdp::{Codec as SdpCodec, CodecPolicy};
 
 /// How far ahead a dead leg's timeout lies: it has nothing left to do.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -174,17 +175,33 @@ impl std::fmt::Debug for WebRtcLeg {
 impl WebRtcLeg {
     /// Answers the browser's SDP `offer`: returns the leg and the SDP answer
     /// (ICE-lite, one host candidate on `config.local_addr`, the gateway's
-    /// DTLS fingerprint). ICE credentials come from `rng`.
+    /// DTLS fingerprint). ICE credentials come from `rng`. Every codec the
+    /// relay passes through may be accepted.
     pub fn accept_offer(
         now: Instant,
         config: &WebRtcConfig,
         offer: &str,
         rng: &mut impl RngCore,
     ) -> Result<(Self, String), WebRtcError> {
+        Self::accept_offer_with(now, config, offer, &CodecPolicy::default().allowed, rng)
+    }
+
+    /// [`Self::accept_offer`], accepting only the codecs of `codecs`
+    /// (matched by family): the B2BUA answers the browser once the PBX has
+    /// chosen, with exactly the PBX's codecs, so the browser never sends a
+    /// codec the PBX did not take.
+    pub fn accept_offer_with(
+        now: Instant,
+        config: &WebRtcConfig,
+        offer: &str,
+        codecs: &[SdpCodec],
+        rng: &mut impl RngCore,
+    ) -> Result<(Self, String), WebRtcError> {
         let creds = IceCreds {
             ufrag: ice_chars(rng, 16),
             pass: ice_chars(rng, 32),
         };
+        let allows = |c: SdpCodec| codecs.iter().any(|a| a.same_family(&c));
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
         let mut builder = Rtc::builder()
             .set_rtp_mode(true)
@@ -202,22 +219,24 @@ impl WebRtcLeg {
             .set_extension(1, Extension::AudioLevel)
             .set_extension(4, Extension::RtpMid)
             .clear_codecs()
-            .enable_opus(true, false)
-            .enable_g722(true, false)
-            .enable_pcmu(true, false)
-            .enable_pcma(true, false);
+            .enable_opus(allows(SdpCodec::Opus), false)
+            .enable_g722(allows(SdpCodec::G722), false)
+            .enable_pcmu(allows(SdpCodec::Pcmu), false)
+            .enable_pcma(allows(SdpCodec::Pcma), false);
         // RFC 4733 DTMF at each audio clock rate: str0m adds no
         // telephone-event on its own, and without it the browser's key
         // presses never reach the bridge.
-        for (pt, rate) in TELEPHONE_EVENTS {
-            builder.codec_config().add_config(
-                pt.into(),
-                None,
-                Codec::Tele,
-                rate,
-                None,
-                FormatParams::default(),
-            );
+        if allows(SdpCodec::TelephoneEvent { clock_rate: 8000 }) {
+            for (pt, rate) in TELEPHONE_EVENTS {
+                builder.codec_config().add_config(
+                    pt.into(),
+                    None,
+                    Codec::Tele,
+                    rate,
+                    None,
+                    FormatParams::default(),
+                );
+            }
         }
         let mut rtc = builder.build(now);
         let host = Candidate::host(config.local_addr, "udp")
