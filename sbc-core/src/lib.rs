@@ -21,6 +21,7 @@
 //! tests can seed it and replay a scenario exactly.
 #![warn(missing_docs)]
 
+pub mod b2bua;
 pub mod media;
 pub mod sdp;
 pub mod sip;

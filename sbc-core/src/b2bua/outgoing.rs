@@ -1,0 +1,749 @@
+//! The SIP leg of a call the browser places: the gateway as UAC toward the
+//! PBX, driven with a [`TransactionLayer`] and `now`.
+//!
+//! ```text
+//! start ──INVITE──▶ Calling ──1xx──▶ Proceeding ──2xx──▶ Confirmed ──BYE──▶ Terminating ──▶ Ended
+//!                     │ hangup before a 1xx: CANCEL waits for one  │ BYE from the PBX ──────────▶ Ended
+//!                     └ 401/407: the same INVITE with credentials  └ re-INVITE: answered, `Updated`
+//!            hangup in Calling/Proceeding ──CANCEL──▶ Cancelling ──487──▶ Ended
+//! ```
+//!
+//! The leg builds every request itself (its own Call-ID, tags, Via and
+//! Contact), answers the PBX's in-dialog requests (BYE, re-INVITE, UPDATE,
+//! INFO, OPTIONS), ACKs every 2xx (retransmissions too) and reports what
+//! the signaling layer needs as [`LegEvent`]s. The transactions it starts
+//! are handed out by [`OutgoingLeg::take_transactions`] so the driver can
+//! route their events back; in-dialog requests are routed by Call-ID.
+
+use crate::sdp::{Direction, Limits as SdpLimits, SessionDescription};
+use crate::sip::auth_header::{AuthRole, Challenge};
+use crate::sip::dialog::Dialog;
+use crate::sip::digest::DigestClient;
+use crate::sip::headers::HeaderAccess;
+use crate::sip::request::{LocalVia, RequestBuilder, cancel_for, next_attempt};
+use crate::sip::response::response_to;
+use crate::sip::transaction::{Peer, TransactionId, TransactionLayer};
+use crate::sip::{HeaderName, Message, Method, StartLine};
+use bytes::Bytes;
+use rand::RngCore;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// Challenges answered per call before the call fails.
+const MAX_CHALLENGES: u8 = 2;
+
+/// What an outgoing leg is made of.
+#[derive(Debug, Clone)]
+pub struct OutgoingConfig {
+    /// The next hop: the PBX.
+    pub next_hop: Peer,
+    /// The Request-URI, also the To address.
+    pub request_uri: String,
+    /// The From address without tag, e.g. `<sip:browser@192.0.2.1>`.
+    pub from: String,
+    /// The gateway's Contact, e.g. `<sip:gw@192.0.2.1:5060;transport=udp>`.
+    pub contact: String,
+    /// The gateway's Via for this hop.
+    pub via: LocalVia,
+    /// `User-Agent`.
+    pub user_agent: String,
+    /// Headers the policy let through from the browser.
+    pub extra_headers: Vec<(String, String)>,
+    /// Username and password for digest challenges.
+    pub credentials: Option<(String, String)>,
+}
+
+/// Why the leg ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndCause {
+    /// The PBX refused the call with a final response of 300 or more.
+    Rejected {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// No final response in time, or a request in the dialog timed out.
+    Timeout,
+    /// The PBX could not be reached.
+    Unreachable,
+    /// The PBX hung up.
+    RemoteHangup,
+    /// The gateway hung up (CANCEL or BYE) on the signaling layer's word.
+    LocalHangup,
+    /// The PBX broke the protocol (a 2xx that makes no dialog, say).
+    Protocol(String),
+}
+
+/// What the leg tells the signaling layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegEvent {
+    /// A provisional response other than 100; `sdp` when it carried one
+    /// (early media).
+    Progress {
+        /// 180, 183, …
+        status: u16,
+        /// The body, when it is SDP.
+        sdp: Option<Bytes>,
+    },
+    /// The call was answered; `sdp` is the 2xx's (absent when the answer
+    /// came earlier, in a provisional response).
+    Answered {
+        /// The body, when it is SDP.
+        sdp: Option<Bytes>,
+    },
+    /// The PBX changed the session (re-INVITE or UPDATE with SDP) and was
+    /// answered; `held` says whether its offer put the call on hold.
+    Updated {
+        /// The PBX's new description.
+        sdp: Bytes,
+        /// Whether the PBX stopped sending or receiving (`sendonly`,
+        /// `inactive`, or the RFC 2543 address 0.0.0.0).
+        held: bool,
+    },
+    /// An INFO from the PBX with an `application/dtmf-relay` or
+    /// `application/dtmf` body.
+    DtmfInfo {
+        /// The key.
+        digit: char,
+        /// Its duration, when the body said.
+        duration_ms: Option<u32>,
+    },
+    /// The leg is over; no other event follows.
+    Ended(EndCause),
+}
+
+/// Why a request from the signaling layer could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LegError {
+    /// The INVITE could not be built or sent.
+    #[error("cannot send the INVITE: {0}")]
+    Invite(String),
+    /// The request makes no sense in this state (DTMF before answer, …).
+    #[error("not possible while the call is {0}")]
+    State(&'static str),
+    /// A request in the dialog could not be built or sent.
+    #[error("cannot send {0}")]
+    Send(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// INVITE sent, no provisional response yet; `cancel` once the browser
+    /// hung up (a CANCEL waits for a provisional, RFC 3261 §9.1).
+    Calling { cancel: bool },
+    /// A provisional response arrived.
+    Proceeding,
+    /// CANCEL sent; the INVITE's final response is awaited.
+    Cancelling,
+    /// The 2xx was ACKed.
+    Confirmed,
+    /// BYE sent.
+    Terminating,
+    /// Over.
+    Ended,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Calling { .. } => "calling",
+            State::Proceeding => "ringing",
+            State::Cancelling => "being cancelled",
+            State::Confirmed => "answered",
+            State::Terminating => "ending",
+            State::Ended => "over",
+        }
+    }
+}
+
+/// The SIP leg of one browser-placed call; see the module docs.
+#[derive(Debug)]
+pub struct OutgoingLeg {
+    config: OutgoingConfig,
+    state: State,
+    invite: Message,
+    invite_tx: TransactionId,
+    /// The description the gateway offered (answers to re-offers start
+    /// from it).
+    local_sdp: Bytes,
+    local_version: u64,
+    local_direction: Direction,
+    early_answer: bool,
+    dialog: Option<Dialog>,
+    ack: Option<Message>,
+    auth: Option<DigestClient>,
+    challenges: u8,
+    new_transactions: Vec<TransactionId>,
+    events: VecDeque<LegEvent>,
+}
+
+impl OutgoingLeg {
+    /// Sends the INVITE carrying `sdp` (the PBX offer).
+    pub fn start(
+        now: Instant,
+        config: OutgoingConfig,
+        sdp: Bytes,
+        layer: &mut TransactionLayer,
+        rng: &mut (impl RngCore + ?Sized),
+    ) -> Result<Self, LegError> {
+        let mut builder = RequestBuilder::new(
+            Method::Invite,
+            config.request_uri.clone(),
+            config.from.clone(),
+            format!("<{}>", config.request_uri),
+            config.via.clone(),
+        )
+        .contact(config.contact.clone())
+        .user_agent(config.user_agent.clone())
+        .supported("replaces")
+        .header(HeaderName::Allow, Method::ALLOWED);
+        for (name, value) in &config.extra_headers {
+            builder = builder.header_raw(name.clone(), value.clone());
+        }
+        let invite = builder
+            .body("application/sdp", sdp.clone())
+            .build(rng)
+            .map_err(|e| LegError::Invite(e.to_string()))?
+            .into_message();
+        let invite_tx = layer
+            .send_request(now, invite.clone(), config.next_hop)
+            .map_err(|e| LegError::Invite(e.to_string()))?;
+        Ok(OutgoingLeg {
+            config,
+            state: State::Calling { cancel: false },
+            invite,
+            invite_tx,
+            local_version: sdp_version(&sdp).unwrap_or(1),
+            local_sdp: sdp,
+            local_direction: Direction::SendRecv,
+            early_answer: false,
+            dialog: None,
+            ack: None,
+            auth: None,
+            challenges: 0,
+            new_transactions: vec![invite_tx],
+            events: VecDeque::new(),
+        })
+    }
+
+    /// The Call-ID of the leg's dialog (in-dialog requests are routed by it).
+    pub fn call_id(&self) -> &[u8] {
+        self.invite.call_id().unwrap_or_default()
+    }
+
+    /// Whether the leg is over.
+    pub fn is_ended(&self) -> bool {
+        self.state == State::Ended
+    }
+
+    /// Whether the call was answered and not yet ended.
+    pub fn is_confirmed(&self) -> bool {
+        self.state == State::Confirmed
+    }
+
+    /// The transactions started since the last call, for the driver's map
+    /// from transaction to call.
+    pub fn take_transactions(&mut self) -> Vec<TransactionId> {
+        std::mem::take(&mut self.new_transactions)
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<LegEvent> {
+        self.events.pop_front()
+    }
+
+    /// Ends the call from the gateway's side, whatever its state: CANCEL
+    /// before an answer (deferred until a provisional response arrived),
+    /// BYE after. Nothing happens once it is ending or over.
+    pub fn hangup(&mut self, now: Instant, layer: &mut TransactionLayer, rng: &mut dyn RngCore) {
+        match self.state {
+            State::Calling { .. } => self.state = State::Calling { cancel: true },
+            State::Proceeding => self.send_cancel(now, layer),
+            State::Confirmed => self.send_bye(now, layer, rng),
+            State::Cancelling | State::Terminating | State::Ended => {}
+        }
+    }
+
+    /// Sends `digit` as SIP INFO (`application/dtmf-relay`), for a PBX that
+    /// offered no telephone-event.
+    pub fn send_dtmf_info(
+        &mut self,
+        now: Instant,
+        digit: char,
+        duration_ms: u32,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), LegError> {
+        if self.state != State::Confirmed {
+            return Err(LegError::State(self.state.name()));
+        }
+        let dialog = self.dialog.as_mut().ok_or(LegError::State("unanswered"))?;
+        let mut info = dialog
+            .request(Method::Info, rng)
+            .map_err(|e| LegError::Send(format!("INFO: {e}")))?;
+        info.set_body(
+            Some("application/dtmf-relay"),
+            format!("Signal={digit}\r\nDuration={duration_ms}\r\n"),
+        );
+        let id = layer
+            .send_request(now, info, self.config.next_hop)
+            .map_err(|e| LegError::Send(format!("INFO: {e}")))?;
+        self.new_transactions.push(id);
+        Ok(())
+    }
+
+    /// A response on one of the leg's client transactions.
+    pub fn on_response(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        response: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        let (Some(status), Ok(cseq)) = (response.status(), response.cseq()) else {
+            return;
+        };
+        match cseq.method {
+            Method::Invite if tx == self.invite_tx => {
+                self.on_invite_response(now, status, response, layer, rng);
+            }
+            Method::Bye if status >= 200 => self.end(EndCause::LocalHangup),
+            _ => {}
+        }
+    }
+
+    /// A 2xx that matched no transaction (a retransmission after the
+    /// INVITE transaction ended): ACKed again.
+    pub fn on_stray_response(&mut self, response: &Message, layer: &mut TransactionLayer) {
+        let is_invite_2xx = response.status().is_some_and(|s| (200..300).contains(&s))
+            && response.cseq().is_ok_and(|c| c.method == Method::Invite);
+        if let (true, Some(ack)) = (is_invite_2xx, &self.ack) {
+            layer.send_stateless(self.config.next_hop, ack);
+        }
+    }
+
+    /// A transaction of the leg timed out.
+    pub fn on_timeout(&mut self, now: Instant, tx: TransactionId, layer: &mut TransactionLayer) {
+        self.on_failure(now, tx, EndCause::Timeout, layer);
+    }
+
+    /// A transaction of the leg could not reach the PBX.
+    pub fn on_transport_error(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        layer: &mut TransactionLayer,
+    ) {
+        self.on_failure(now, tx, EndCause::Unreachable, layer);
+    }
+
+    /// A request from the PBX in the leg's dialog (matched by Call-ID),
+    /// on server transaction `tx`.
+    pub fn on_request(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        request: &Message,
+        layer: &mut TransactionLayer,
+    ) {
+        let Some(method) = request.method().cloned() else {
+            return;
+        };
+        let in_dialog = match self.dialog.as_mut() {
+            Some(d) => d.handle_request(request).map_err(|e| e.status()),
+            None => Err(481),
+        };
+        if let Err(code) = in_dialog {
+            self.respond(now, tx, request, code, None, layer);
+            return;
+        }
+        match method {
+            Method::Bye => {
+                self.respond(now, tx, request, 200, None, layer);
+                self.end(EndCause::RemoteHangup);
+            }
+            Method::Invite | Method::Update => self.on_reoffer(now, tx, request, layer),
+            Method::Info => {
+                let code = match dtmf_of_info(request) {
+                    Some((digit, duration_ms)) => {
+                        self.events
+                            .push_back(LegEvent::DtmfInfo { digit, duration_ms });
+                        200
+                    }
+                    None if request.body.is_empty() => 200,
+                    None => 415,
+                };
+                self.respond(now, tx, request, code, None, layer);
+            }
+            Method::Options | Method::Notify => self.respond(now, tx, request, 200, None, layer),
+            _ => self.respond(now, tx, request, 405, None, layer),
+        }
+    }
+
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        status: u16,
+        response: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        match status {
+            100 => {}
+            101..=199 => self.on_provisional(now, status, response, layer),
+            200..=299 => self.on_2xx(now, response, layer, rng),
+            401 | 407
+                if matches!(
+                    self.state,
+                    State::Calling { cancel: false } | State::Proceeding
+                ) =>
+            {
+                if let Err(cause) = self.answer_challenge(now, response, layer, rng) {
+                    self.end(cause);
+                }
+            }
+            _ if self.state == State::Cancelling || status == 487 => {
+                self.end(EndCause::LocalHangup);
+            }
+            _ => self.end(EndCause::Rejected {
+                status,
+                reason: reason_of(response),
+            }),
+        }
+    }
+
+    fn on_provisional(
+        &mut self,
+        now: Instant,
+        status: u16,
+        response: &Message,
+        layer: &mut TransactionLayer,
+    ) {
+        match self.state {
+            State::Calling { cancel: true } => self.send_cancel(now, layer),
+            State::Calling { cancel: false } | State::Proceeding => {
+                self.state = State::Proceeding;
+                let sdp = sdp_body(response);
+                if sdp.is_some() {
+                    self.early_answer = true;
+                }
+                self.events.push_back(LegEvent::Progress { status, sdp });
+            }
+            _ => {}
+        }
+    }
+
+    fn on_2xx(
+        &mut self,
+        now: Instant,
+        response: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        if let Some(ack) = &self.ack {
+            // A retransmitted 2xx (or a fork's): ACK it again.
+            layer.send_stateless(self.config.next_hop, ack);
+            return;
+        }
+        let dialog = Dialog::from_uac_response(&self.invite, response);
+        let acked = dialog.and_then(|d| d.ack_for_2xx(response, rng).map(|ack| (d, ack)));
+        let (dialog, ack) = match acked {
+            Ok(found) => found,
+            Err(e) => return self.end(EndCause::Protocol(format!("unusable 2xx: {e}"))),
+        };
+        layer.send_stateless(self.config.next_hop, &ack);
+        self.ack = Some(ack);
+        self.dialog = Some(dialog);
+        let cancelled = matches!(
+            self.state,
+            State::Cancelling | State::Calling { cancel: true }
+        );
+        self.state = State::Confirmed;
+        if cancelled {
+            // The answer crossed the CANCEL: the call ends with a BYE.
+            self.send_bye(now, layer, rng);
+            return;
+        }
+        let sdp = sdp_body(response).filter(|_| !self.early_answer);
+        let sdp = match sdp {
+            Some(sdp) => Some(sdp),
+            None if self.early_answer => None,
+            None => {
+                self.send_bye(now, layer, rng);
+                self.events.push_back(LegEvent::Ended(EndCause::Protocol(
+                    "2xx without SDP".into(),
+                )));
+                return;
+            }
+        };
+        self.events.push_back(LegEvent::Answered { sdp });
+    }
+
+    fn answer_challenge(
+        &mut self,
+        now: Instant,
+        response: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), EndCause> {
+        let rejected = || EndCause::Rejected {
+            status: response.status().unwrap_or(401),
+            reason: reason_of(response),
+        };
+        let Some((user, password)) = self.config.credentials.clone() else {
+            return Err(rejected());
+        };
+        if self.challenges >= MAX_CHALLENGES {
+            return Err(rejected());
+        }
+        self.challenges += 1;
+        let challenges: Vec<(AuthRole, Challenge<'_>)> = response
+            .headers
+            .iter()
+            .filter_map(|h| {
+                let role = AuthRole::from_challenge_header(h.name)?;
+                Challenge::parse(&h.value).ok().map(|c| (role, c))
+            })
+            .collect();
+        let client = self
+            .auth
+            .get_or_insert_with(|| DigestClient::new(user, password));
+        let credentials = client
+            .respond(&challenges, "INVITE", &self.config.request_uri, rng)
+            .map_err(|_| rejected())?;
+        let mut next = next_attempt(&self.invite, rng).map_err(|_| rejected())?;
+        for header in credentials {
+            next.headers.push(header.name, header.value);
+        }
+        let tx = layer
+            .send_request(now, next.clone(), self.config.next_hop)
+            .map_err(|_| EndCause::Unreachable)?;
+        self.invite = next;
+        self.invite_tx = tx;
+        self.new_transactions.push(tx);
+        Ok(())
+    }
+
+    fn on_failure(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        cause: EndCause,
+        layer: &mut TransactionLayer,
+    ) {
+        match self.state {
+            State::Ended => {}
+            // A lost in-dialog request other than BYE (an INFO, say) does
+            // not end a call that still has media.
+            State::Confirmed if tx != self.invite_tx => {}
+            State::Terminating | State::Cancelling => self.end(EndCause::LocalHangup),
+            _ => {
+                let _ = (now, layer);
+                self.end(cause);
+            }
+        }
+    }
+
+    fn on_reoffer(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        request: &Message,
+        layer: &mut TransactionLayer,
+    ) {
+        let Some(offer) = sdp_body(request) else {
+            // No offer: ours again (RFC 3261 §14.2); the PBX answers in ACK.
+            let sdp = self.local_sdp.clone();
+            self.respond(now, tx, request, 200, Some(sdp), layer);
+            return;
+        };
+        let Ok(parsed) = SessionDescription::parse(&offer, &SdpLimits::default()) else {
+            self.respond(now, tx, request, 488, None, layer);
+            return;
+        };
+        let Some(audio) = parsed.media.iter().find(|m| m.media == "audio") else {
+            self.respond(now, tx, request, 488, None, layer);
+            return;
+        };
+        let on_hold_address = audio
+            .connection
+            .as_ref()
+            .or(parsed.connection.as_ref())
+            .is_some_and(|c| c.is_unspecified());
+        let mut offered = parsed.effective_direction(audio);
+        if on_hold_address {
+            offered = offered.without_receive();
+        }
+        let held = !(offered.sends() && offered.receives());
+        let answer_direction = offered.answer(Direction::SendRecv);
+        let sdp = self.answer_with_direction(answer_direction);
+        self.respond(now, tx, request, 200, Some(sdp), layer);
+        self.events
+            .push_back(LegEvent::Updated { sdp: offer, held });
+    }
+
+    /// The gateway's last description with the audio direction `d`; its
+    /// version rises when anything changed (RFC 3264 §8).
+    fn answer_with_direction(&mut self, d: Direction) -> Bytes {
+        if d == self.local_direction {
+            return self.local_sdp.clone();
+        }
+        let Ok(mut sdp) = SessionDescription::parse(&self.local_sdp, &SdpLimits::default()) else {
+            return self.local_sdp.clone();
+        };
+        for m in sdp.media.iter_mut().filter(|m| m.media == "audio") {
+            m.set_direction(d);
+        }
+        self.local_version += 1;
+        sdp.origin.session_version = self.local_version.to_string();
+        self.local_direction = d;
+        self.local_sdp = Bytes::from(sdp.to_string());
+        self.local_sdp.clone()
+    }
+
+    fn respond(
+        &mut self,
+        now: Instant,
+        tx: TransactionId,
+        request: &Message,
+        code: u16,
+        sdp: Option<Bytes>,
+        layer: &mut TransactionLayer,
+    ) {
+        let local_tag = self
+            .dialog
+            .as_ref()
+            .map(|d| String::from_utf8_lossy(d.id().local_tag.as_bytes()).into_owned());
+        let mut response = response_to(request, code, reason_text(code), local_tag.as_deref());
+        if code == 200 && request.method() == Some(&Method::Invite) {
+            response
+                .headers
+                .push(HeaderName::Contact, self.config.contact.clone());
+        }
+        if code == 405 {
+            response.headers.push(HeaderName::Allow, Method::ALLOWED);
+        }
+        if let Some(sdp) = sdp {
+            response.set_body(Some("application/sdp"), sdp);
+        }
+        let _ = layer.send_response(now, tx, response);
+    }
+
+    fn send_cancel(&mut self, now: Instant, layer: &mut TransactionLayer) {
+        match cancel_for(&self.invite)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                layer
+                    .send_request(now, c, self.config.next_hop)
+                    .map_err(|e| e.to_string())
+            }) {
+            Ok(id) => {
+                self.new_transactions.push(id);
+                self.state = State::Cancelling;
+            }
+            Err(_) => self.end(EndCause::LocalHangup),
+        }
+    }
+
+    fn send_bye(&mut self, now: Instant, layer: &mut TransactionLayer, rng: &mut dyn RngCore) {
+        let sent = self
+            .dialog
+            .as_mut()
+            .map(|d| d.request(Method::Bye, rng).map_err(|e| e.to_string()))
+            .unwrap_or_else(|| Err("no dialog".into()))
+            .and_then(|bye| {
+                layer
+                    .send_request(now, bye, self.config.next_hop)
+                    .map_err(|e| e.to_string())
+            });
+        match sent {
+            Ok(id) => {
+                self.new_transactions.push(id);
+                self.state = State::Terminating;
+            }
+            Err(_) => self.end(EndCause::LocalHangup),
+        }
+    }
+
+    fn end(&mut self, cause: EndCause) {
+        if self.state != State::Ended {
+            self.state = State::Ended;
+            self.events.push_back(LegEvent::Ended(cause));
+        }
+    }
+}
+
+/// The body of `m` when it is SDP.
+fn sdp_body(m: &Message) -> Option<Bytes> {
+    let is_sdp = m
+        .content_type()
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.is("application", "sdp"));
+    (is_sdp && !m.body.is_empty()).then(|| m.body.clone())
+}
+
+/// The reason phrase of a response.
+fn reason_of(m: &Message) -> String {
+    match &m.start {
+        StartLine::Response { reason, .. } => String::from_utf8_lossy(reason).into_owned(),
+        StartLine::Request { .. } => String::new(),
+    }
+}
+
+/// The `o=` session version of a description.
+fn sdp_version(sdp: &[u8]) -> Option<u64> {
+    SessionDescription::parse(sdp, &SdpLimits::default())
+        .ok()?
+        .origin
+        .session_version
+        .parse()
+        .ok()
+}
+
+/// The key and duration of an INFO carrying `application/dtmf-relay`
+/// (`Signal=5\r\nDuration=160`) or `application/dtmf` (`5`).
+fn dtmf_of_info(m: &Message) -> Option<(char, Option<u32>)> {
+    let ty = m.content_type().ok().flatten()?;
+    let body = std::str::from_utf8(&m.body).ok()?;
+    let valid = |c: char| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
+    if ty.is("application", "dtmf") {
+        let c = body.trim().chars().next()?.to_ascii_uppercase();
+        return valid(c).then_some((c, None));
+    }
+    if !ty.is("application", "dtmf-relay") {
+        return None;
+    }
+    let mut digit = None;
+    let mut duration = None;
+    for line in body.lines() {
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        match k.trim().to_ascii_lowercase().as_str() {
+            "signal" => digit = v.trim().chars().next().map(|c| c.to_ascii_uppercase()),
+            "duration" => duration = v.trim().parse().ok(),
+            _ => {}
+        }
+    }
+    digit.filter(|&c| valid(c)).map(|c| (c, duration))
+}
+
+/// The reason phrases of the responses the leg sends.
+fn reason_text(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        405 => "Method Not Allowed",
+        415 => "Unsupported Media Type",
+        481 => "Call/Transaction Does Not Exist",
+        488 => "Not Acceptable Here",
+        500 => "Server Internal Error",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests;
