@@ -6,11 +6,16 @@
 //! installs the subscriber and the [`redact`] switch, and [`tls`] provides the
 //! listeners' TLS configurations.
 
+pub mod app;
+pub mod b2bua;
 pub mod cli;
 pub mod config;
+pub mod demo_pbx;
+pub mod http;
 pub mod logging;
 pub mod redact;
 pub mod runtime;
+pub mod signaling;
 pub mod sip_service;
 pub mod tls;
 pub mod ua;

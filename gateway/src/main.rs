@@ -8,8 +8,6 @@ use clap::Parser;
 use gateway::cli::Cli;
 use gateway::config::{self, Config};
 use gateway::logging;
-use gateway::runtime;
-use gateway::sip_service::GatewayService;
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -59,32 +57,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     tokio.block_on(serve(config))
 }
 
-/// Starts the SIP stack and serves until SIGTERM or Ctrl-C.
+/// Starts the gateway and serves until SIGTERM or Ctrl-C.
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let wants_tls = config
-        .sip
-        .listen
-        .iter()
-        .any(|l| l.transport == config::SipTransport::Tls);
-    let tls_server = if wants_tls {
-        let server = gateway::tls::server_config_or_generate(
-            &config.sip.tls_cert,
-            &config.sip.tls_key,
-            config.media.public_ip,
-        )
-        .context("cannot set up TLS for SIP")?;
-        Some(std::sync::Arc::new(server))
-    } else {
-        None
-    };
-    let service = GatewayService::new(config.sip.user_agent.clone());
-    let sip = runtime::start_sip(&config.sip, service, tls_server, None)
-        .await
-        .context("cannot bind the SIP listeners")?;
+    let app = gateway::app::start(&config).await?;
+    tracing::info!(
+        url = %format_args!("https://{}/", app.http.local_addr),
+        "ready: open the web client and call 600 (echo) or 601 (tone) on the demo PBX"
+    );
     wait_for_signal().await;
     tracing::info!("stopping");
-    sip.stop();
-    let _ = tokio::time::timeout(runtime::STOP_GRACE, sip.task).await;
+    app.stop().await;
     Ok(())
 }
 

@@ -1,8 +1,11 @@
-//! The gateway's own answers to SIP requests, until the B2BUA takes calls:
-//! OPTIONS gets 200 with what we support, requests the UAS checks refuse
-//! get their code (405, 501, 416, 420, 415, 406, 483), calls get 480 (no
-//! route yet), requests for dialogs we do not have get 481.
+//! The gateway's transaction user: the SIP legs of its calls
+//! ([`SipCalls`]) take every event that belongs to them; the rest gets the
+//! gateway's own answers: OPTIONS gets 200 with what we support, requests
+//! the UAS checks refuse get their code (405, 501, 416, 420, 415, 406,
+//! 483), calls from SIP get 480 (no route to a browser yet), requests for
+//! dialogs we do not have get 481.
 
+use crate::b2bua::sip_calls::SipCalls;
 use crate::runtime::sip_core::{SipContext, TransactionUser, reason_phrase};
 use rand::RngCore;
 use sbc_core::sip::transaction::{TransactionEvent, TransactionId};
@@ -15,6 +18,8 @@ use tracing::{debug, warn};
 pub struct GatewayService {
     policy: UasPolicy,
     user_agent: String,
+    /// The SIP legs of browser calls.
+    pub calls: SipCalls,
 }
 
 impl GatewayService {
@@ -23,6 +28,7 @@ impl GatewayService {
         GatewayService {
             policy: UasPolicy::default(),
             user_agent,
+            calls: SipCalls::default(),
         }
     }
 
@@ -82,6 +88,9 @@ impl GatewayService {
 
 impl TransactionUser for GatewayService {
     fn on_event(&mut self, now: Instant, event: TransactionEvent, sip: &mut SipContext<'_>) {
+        let Some(event) = self.calls.on_event(now, event, sip) else {
+            return;
+        };
         match event {
             TransactionEvent::NewRequest { id, request, .. } => {
                 self.respond(now, id, &request, sip)

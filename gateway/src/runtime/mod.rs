@@ -15,7 +15,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sbc_core::sip::Limits;
 use sbc_core::sip::transaction::{TimerConfig, TransactionLayer, Transport};
-use sip_core::TransactionUser;
+use sip_core::{SipHandle, TransactionUser};
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +30,8 @@ pub struct SipRuntime<U> {
     pub transports: Transports,
     /// The SIP core task; it returns the transaction user when it stops.
     pub task: JoinHandle<U>,
+    /// Work for the SIP core from other tasks.
+    pub handle: SipHandle<U>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -86,10 +88,12 @@ pub async fn start_sip<U: TransactionUser + 'static>(
     };
     let layer = TransactionLayer::new(timers, StdRng::from_os_rng());
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let (handle, commands) = SipHandle::new();
     let task = tokio::spawn(sip_core::run(
         layer,
         transports.clone(),
         inbound_rx,
+        commands,
         user,
         StdRng::from_os_rng(),
         limits,
@@ -98,6 +102,7 @@ pub async fn start_sip<U: TransactionUser + 'static>(
     Ok(SipRuntime {
         transports,
         task,
+        handle,
         shutdown,
     })
 }

@@ -64,12 +64,59 @@ pub trait TransactionUser: Send {
     }
 }
 
+/// Work another task hands to the SIP core: it runs on the core's task
+/// with the transaction user and the layer, at the current time.
+pub type SipCommand<U> = Box<dyn FnOnce(&mut U, Instant, &mut SipContext<'_>) + Send>;
+
+/// Another task's way into the SIP core (the signaling sessions place and
+/// end calls through it).
+pub struct SipHandle<U> {
+    commands: mpsc::UnboundedSender<SipCommand<U>>,
+}
+
+impl<U> Clone for SipHandle<U> {
+    fn clone(&self) -> Self {
+        SipHandle {
+            commands: self.commands.clone(),
+        }
+    }
+}
+
+impl<U: 'static> SipHandle<U> {
+    /// A handle and the receiver the core reads.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<SipCommand<U>>) {
+        let (commands, rx) = mpsc::unbounded_channel();
+        (SipHandle { commands }, rx)
+    }
+
+    /// Runs `f` on the SIP core and returns what it returns; `None` when
+    /// the core has stopped.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut U, Instant, &mut SipContext<'_>) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let command: SipCommand<U> = Box::new(move |user, now, sip| {
+            let _ = tx.send(f(user, now, sip));
+        });
+        self.commands.send(command).ok()?;
+        rx.await.ok()
+    }
+
+    /// Runs `f` on the SIP core without waiting for it.
+    pub fn spawn(&self, f: impl FnOnce(&mut U, Instant, &mut SipContext<'_>) + Send + 'static) {
+        let _ = self.commands.send(Box::new(f));
+    }
+}
+
 /// Runs the SIP core until `shutdown` turns true, the inbound channel
 /// closes, or the user says it is finished.
+#[allow(clippy::too_many_arguments)]
 pub async fn run<U: TransactionUser>(
     mut layer: TransactionLayer,
     transports: Transports,
     mut inbound: mpsc::Receiver<TransportEvent>,
+    mut commands: mpsc::UnboundedReceiver<SipCommand<U>>,
     mut user: U,
     mut rng: StdRng,
     limits: Limits,
@@ -92,6 +139,11 @@ pub async fn run<U: TransactionUser>(
                     Some(TransportEvent::Received(r)) => handle_inbound(&mut layer, &transports, r, &limits),
                     Some(TransportEvent::Unreachable(peer)) => layer.handle_transport_error(now(), peer),
                 }
+            }
+            Some(command) = commands.recv() => {
+                let now = now();
+                let mut ctx = SipContext { layer: &mut layer, transports: &transports, rng: &mut rng };
+                command(&mut user, now, &mut ctx);
             }
             _ = tokio::time::sleep_until(deadline.into()) => {
                 let now = now();

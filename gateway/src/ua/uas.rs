@@ -51,6 +51,24 @@ const METHODS: [Method; 5] = [
 /// The `Allow` header value matching [`METHODS`].
 const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS";
 
+/// Media for the calls an agent answers (the demo PBX's echo and tone).
+/// Without it the answer names [`UasConfig::media_port`] and nothing
+/// listens there.
+pub trait CallMedia: Send + std::fmt::Debug {
+    /// A call to `user` with SDP `offer` arrived on a listener at
+    /// `local_ip`: the SDP answer, or the status that refuses the call.
+    fn start(
+        &mut self,
+        call: &DialogId,
+        user: &str,
+        offer: &[u8],
+        local_ip: IpAddr,
+    ) -> Result<Bytes, u16>;
+
+    /// The call ended (BYE, CANCEL, failure).
+    fn stop(&mut self, call: &DialogId);
+}
+
 /// How the agent answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UasConfig {
@@ -144,6 +162,7 @@ pub struct AnsweringUas {
     ringing: VecDeque<(Instant, TransactionId)>,
     /// Live transactions in the layer, as of the last event or timer.
     active_transactions: usize,
+    media: Option<Box<dyn CallMedia>>,
 }
 
 /// What the agent needs from its surroundings: the layer, randomness, and
@@ -169,7 +188,26 @@ impl AnsweringUas {
             invites: HashMap::new(),
             ringing: VecDeque::new(),
             active_transactions: 0,
+            media: None,
         }
+    }
+
+    /// An agent whose calls get their media (and their SDP answers) from
+    /// `media`.
+    pub fn with_media(config: UasConfig, media: Box<dyn CallMedia>) -> AnsweringUas {
+        AnsweringUas {
+            media: Some(media),
+            ..AnsweringUas::new(config)
+        }
+    }
+
+    /// Forgets a call and stops its media; false if it was unknown.
+    fn end_call(&mut self, dialog: &DialogId) -> bool {
+        let known = self.calls.remove(dialog).is_some();
+        if let (true, Some(media)) = (known, &mut self.media) {
+            media.stop(dialog);
+        }
+        known
     }
 
     /// The counters so far.
@@ -285,7 +323,30 @@ impl AnsweringUas {
         if !self.send(now, id, ringing, io) {
             return;
         }
-        let sdp = sdp_answer(local.ip(), self.config.media_port, io.rng.next_u32());
+        let sdp = match &mut self.media {
+            None => sdp_answer(local.ip(), self.config.media_port, io.rng.next_u32()),
+            Some(media) => {
+                let user = request
+                    .request_uri()
+                    .and_then(|u| sbc_core::sip::Uri::parse(u).ok())
+                    .and_then(|u| u.user)
+                    .map(|u| String::from_utf8_lossy(u).into_owned())
+                    .unwrap_or_default();
+                match media.start(&dialog_id, &user, &request.body, local.ip()) {
+                    Ok(sdp) => sdp,
+                    Err(code) => {
+                        let tx = InviteTx {
+                            dialog: dialog_id,
+                            stage: Stage::Ringing(request.clone()),
+                            initial: true,
+                        };
+                        self.invites.insert(id, tx);
+                        self.refuse(now, id, code, io);
+                        return;
+                    }
+                }
+            }
+        };
         self.calls.insert(
             dialog_id.clone(),
             Call {
@@ -404,7 +465,7 @@ impl AnsweringUas {
         };
         let ok = self.response(request, 200, Some(&dialog_id), io);
         self.send(now, id, ok, io);
-        self.calls.remove(&dialog_id);
+        self.end_call(&dialog_id);
         let ringing = self
             .invites
             .iter()
@@ -455,13 +516,18 @@ impl AnsweringUas {
         }
         let dialog_id = tx.dialog.clone();
         self.refuse_ringing(now, id, io);
-        self.calls.remove(&dialog_id);
+        self.end_call(&dialog_id);
         self.stats.cancelled += 1;
         info!(call = %dialog_id.local_tag, "cancelled");
     }
 
     /// Ends a ringing INVITE with 487.
     fn refuse_ringing(&mut self, now: Instant, id: TransactionId, io: &mut Io<'_>) {
+        self.refuse(now, id, 487, io);
+    }
+
+    /// Ends a ringing INVITE with `code`.
+    fn refuse(&mut self, now: Instant, id: TransactionId, code: u16, io: &mut Io<'_>) {
         self.ringing.retain(|&(_, tx)| tx != id);
         let Some(tx) = self.invites.get_mut(&id) else {
             return;
@@ -470,7 +536,7 @@ impl AnsweringUas {
             return;
         };
         let dialog_id = tx.dialog.clone();
-        let terminated = self.response(&request, 487, Some(&dialog_id), io);
+        let terminated = self.response(&request, code, Some(&dialog_id), io);
         self.send(now, id, terminated, io);
     }
 
@@ -503,7 +569,7 @@ impl AnsweringUas {
     }
 
     fn fail_call(&mut self, dialog: &DialogId) {
-        if self.calls.remove(dialog).is_some() {
+        if self.end_call(dialog) {
             self.stats.failed += 1;
         }
     }

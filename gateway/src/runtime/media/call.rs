@@ -238,6 +238,26 @@ impl MediaCall {
         Ok(browser_answer)
     }
 
+    /// Queues DTMF keys toward the PBX (RFC 4733 on its telephone-event
+    /// type).
+    pub fn send_dtmf(
+        &mut self,
+        now: Instant,
+        digits: &str,
+        duration: Duration,
+        shared: &mut Shared<'_>,
+    ) -> Result<(), MediaError> {
+        let a = self.answered.as_mut().ok_or(MediaError::NoTelephoneEvent)?;
+        for digit in digits.chars() {
+            a.bridge
+                .send_dtmf(now, Side::Pbx, digit, duration)
+                .map_err(|_| MediaError::NoTelephoneEvent)?;
+        }
+        a.bridge.handle_timeout(now);
+        self.drive(now, shared);
+        Ok(())
+    }
+
     /// The earliest time [`Self::handle_timeout`] is due.
     pub fn deadline(&self) -> Option<Instant> {
         let answered = self

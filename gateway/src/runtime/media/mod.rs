@@ -104,6 +104,10 @@ pub enum MediaError {
     /// No call has this id (ended, or never created).
     #[error("no media call {0}")]
     NoSuchCall(MediaCallId),
+    /// The PBX side negotiated no telephone-event (or has not answered):
+    /// DTMF has to go another way (SIP INFO).
+    #[error("the PBX leg has no telephone-event")]
+    NoTelephoneEvent,
     /// The media task has stopped.
     #[error("the media runtime has stopped")]
     Stopped,
@@ -156,6 +160,20 @@ pub enum MediaEvent {
     },
 }
 
+impl MediaEvent {
+    /// The call the event is about.
+    pub fn call(&self) -> MediaCallId {
+        match self {
+            MediaEvent::Connected { call }
+            | MediaEvent::SrtpProfile { call, .. }
+            | MediaEvent::Disconnected { call, .. }
+            | MediaEvent::PbxLatched { call, .. }
+            | MediaEvent::MediaTimeout { call }
+            | MediaEvent::Dtmf { call, .. } => *call,
+        }
+    }
+}
+
 /// A new call's media: its id and the PBX's offer.
 #[derive(Debug, Clone)]
 pub struct NewCall {
@@ -178,6 +196,12 @@ enum Command {
     },
     End {
         call: MediaCallId,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    Dtmf {
+        call: MediaCallId,
+        digits: String,
+        duration: Duration,
         reply: oneshot::Sender<Result<(), MediaError>>,
     },
 }
@@ -224,6 +248,28 @@ impl MediaHandle {
             .await
     }
 
+    /// Sends `digits` toward the PBX as RFC 4733 events on the PBX's
+    /// telephone-event payload type, one after the other, each lasting
+    /// `duration`. [`MediaError::NoTelephoneEvent`] when the PBX has none.
+    pub async fn send_dtmf(
+        &self,
+        call: MediaCallId,
+        digits: String,
+        duration: Duration,
+    ) -> Result<(), MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(
+            Command::Dtmf {
+                call,
+                digits,
+                duration,
+                reply,
+            },
+            rx,
+        )
+        .await
+    }
+
     /// Ends the call's media: its sockets close, its browser leg is dropped.
     pub async fn end_call(&self, call: MediaCallId) -> Result<(), MediaError> {
         let (reply, rx) = oneshot::channel();
@@ -257,6 +303,13 @@ pub struct MediaRuntime {
 }
 
 impl MediaRuntime {
+    /// The event stream, for whoever dispatches it (an empty, closed one
+    /// is left behind).
+    pub fn take_events(&mut self) -> mpsc::UnboundedReceiver<MediaEvent> {
+        let (_, closed) = mpsc::unbounded_channel();
+        std::mem::replace(&mut self.events, closed)
+    }
+
     /// Asks the media task to stop; every call's media ends with it.
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
@@ -369,6 +422,19 @@ impl MediaTask {
             }
             Command::PbxAnswer { call, sdp, reply } => {
                 let _ = reply.send(self.pbx_answer(now, call, &sdp));
+            }
+            Command::Dtmf {
+                call,
+                digits,
+                duration,
+                reply,
+            } => {
+                let (mut shared, calls) = self.shared();
+                let r = match calls.get_mut(&call) {
+                    Some(c) => c.send_dtmf(now, &digits, duration, &mut shared),
+                    None => Err(MediaError::NoSuchCall(call)),
+                };
+                let _ = reply.send(r);
             }
             Command::End { call, reply } => {
                 let r = if self.remove(call) {

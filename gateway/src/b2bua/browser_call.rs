@@ -1,0 +1,418 @@
+//! [`BrowserCall`]: one call a browser placed, as its signaling session
+//! drives it. The browser's offer becomes the media runtime's PBX offer
+//! and the SIP leg's INVITE; the leg's events become protocol events, with
+//! the browser's answer written once the PBX chose its codecs (in a 183's
+//! SDP for early media, else in the 2xx's); media failures end the SIP
+//! leg, and SIP endings end the media.
+
+use super::sip_calls::{CallKey, PlaceCall, SipCallEvent};
+use crate::runtime::media::{MediaCallId, MediaError, MediaEvent, MediaHandle};
+use crate::runtime::sip_core::SipHandle;
+use crate::signaling::protocol::{self as p, EndedBy, ErrorCode, ProtocolError, RequestId};
+use crate::sip_service::GatewayService;
+use bytes::Bytes;
+use sbc_core::b2bua::{EndCause, HeaderPolicy, LegEvent, PbxTarget};
+use sbc_core::media::bridge::Side;
+use sbc_core::sip::transaction::Peer;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tracing::{debug, info, warn};
+
+/// Where browser calls go: the configured PBX (or the demo PBX).
+#[derive(Debug, Clone)]
+pub struct PbxRoute {
+    /// The PBX as configured, for Request-URIs.
+    pub target: PbxTarget,
+    /// Its resolved address and transport.
+    pub next_hop: Peer,
+}
+
+/// Hands each media event to the session that owns the call.
+#[derive(Clone, Default)]
+pub struct MediaEventRouter {
+    routes: Arc<Mutex<HashMap<MediaCallId, UnboundedSender<MediaEvent>>>>,
+}
+
+impl MediaEventRouter {
+    /// Events of `call` go to `to` from now on.
+    pub fn register(&self, call: MediaCallId, to: UnboundedSender<MediaEvent>) {
+        if let Ok(mut routes) = self.routes.lock() {
+            routes.insert(call, to);
+        }
+    }
+
+    /// Events of `call` are dropped from now on.
+    pub fn unregister(&self, call: MediaCallId) {
+        if let Ok(mut routes) = self.routes.lock() {
+            routes.remove(&call);
+        }
+    }
+
+    /// Forwards the media runtime's events until it stops.
+    pub async fn run(self, mut events: UnboundedReceiver<MediaEvent>) {
+        while let Some(event) = events.recv().await {
+            let to = self
+                .routes
+                .lock()
+                .ok()
+                .and_then(|r| r.get(&event.call()).cloned());
+            if let Some(to) = to {
+                let _ = to.send(event);
+            }
+        }
+    }
+}
+
+/// What every browser call needs from the rest of the gateway.
+pub struct CallServices {
+    /// The media runtime.
+    pub media: MediaHandle,
+    /// The SIP core.
+    pub sip: SipHandle<GatewayService>,
+    /// Where calls go.
+    pub pbx: PbxRoute,
+    /// Which browser headers pass.
+    pub header_policy: HeaderPolicy,
+    /// `User-Agent` of the SIP leg.
+    pub user_agent: String,
+    /// Media events to sessions.
+    pub media_router: MediaEventRouter,
+}
+
+/// The call's state as the web client shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    /// INVITE sent.
+    Calling,
+    /// A provisional response arrived.
+    Ringing,
+    /// Answered.
+    InCall,
+    /// Over.
+    Ended,
+}
+
+/// The channels a session gives its calls for their events.
+#[derive(Clone)]
+pub struct EventSinks {
+    /// SIP leg events.
+    pub sip: UnboundedSender<SipCallEvent>,
+    /// Media events.
+    pub media: UnboundedSender<MediaEvent>,
+}
+
+/// One browser-placed call; see the module docs.
+#[derive(Debug)]
+pub struct BrowserCall {
+    name: String,
+    media: MediaCallId,
+    sip: CallKey,
+    state: CallState,
+    answer_sent: bool,
+    held_by_remote: bool,
+}
+
+impl BrowserCall {
+    /// Places the call: routes `to`, filters `headers`, asks the media
+    /// runtime for the PBX offer and sends the INVITE.
+    pub async fn place(
+        svc: &CallServices,
+        id: &RequestId,
+        name: String,
+        to: &str,
+        sdp: String,
+        headers: &BTreeMap<String, String>,
+        sinks: &EventSinks,
+    ) -> Result<BrowserCall, ProtocolError> {
+        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
+        let request_uri = svc
+            .pbx
+            .target
+            .request_uri(to)
+            .map_err(|e| error(ErrorCode::NoRoute, format!("cannot route {to:?}: {e}")))?;
+        let filtered = svc
+            .header_policy
+            .filter(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(|e| error(ErrorCode::BadRequest, e.to_string()))?;
+        if !filtered.dropped.is_empty() {
+            debug!(dropped = ?filtered.dropped, "browser headers not on the allow-list");
+        }
+        let media = svc.media.create_call(sdp).await.map_err(|e| match e {
+            MediaError::Sdp(_) | MediaError::WebRtc(_) => {
+                error(ErrorCode::BadSdp, format!("unusable offer: {e}"))
+            }
+            MediaError::Ports(_) => error(ErrorCode::Overloaded, e.to_string()),
+            _ => error(ErrorCode::Internal, e.to_string()),
+        })?;
+        svc.media_router.register(media.id, sinks.media.clone());
+        let place = PlaceCall {
+            next_hop: svc.pbx.next_hop,
+            request_uri,
+            from_user: "webrtc".into(),
+            extra_headers: filtered.kept,
+            credentials: None,
+            user_agent: svc.user_agent.clone(),
+            sdp: Bytes::from(media.pbx_offer),
+        };
+        let events = sinks.sip.clone();
+        let placed = svc
+            .sip
+            .call(move |gw, now, sip| gw.calls.place(now, place, events, sip))
+            .await;
+        let key = match placed {
+            Some(Ok(key)) => key,
+            failed => {
+                svc.media_router.unregister(media.id);
+                let _ = svc.media.end_call(media.id).await;
+                let why = match failed {
+                    Some(Err(e)) => e.to_string(),
+                    _ => "the SIP core has stopped".into(),
+                };
+                return Err(error(ErrorCode::Internal, why));
+            }
+        };
+        info!(call = %name, sip = %key, media = %media.id, "browser call placed");
+        Ok(BrowserCall {
+            name,
+            media: media.id,
+            sip: key,
+            state: CallState::Calling,
+            answer_sent: false,
+            held_by_remote: false,
+        })
+    }
+
+    /// The call's name in its session.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its SIP leg.
+    pub fn sip_key(&self) -> CallKey {
+        self.sip
+    }
+
+    /// Its media.
+    pub fn media_id(&self) -> MediaCallId {
+        self.media
+    }
+
+    /// Its state.
+    pub fn state(&self) -> CallState {
+        self.state
+    }
+
+    /// Whether it is over.
+    pub fn is_ended(&self) -> bool {
+        self.state == CallState::Ended
+    }
+
+    /// An event of the SIP leg; returns the frames for the browser.
+    pub async fn on_sip(&mut self, svc: &CallServices, event: LegEvent) -> Vec<Value> {
+        if self.is_ended() {
+            return Vec::new();
+        }
+        match event {
+            LegEvent::Progress { status, sdp } => {
+                if self.state == CallState::Calling {
+                    self.state = CallState::Ringing;
+                }
+                let answer = match sdp {
+                    Some(sdp) => match self.pbx_answer(svc, sdp).await {
+                        Ok(answer) => answer,
+                        Err(frames) => return frames,
+                    },
+                    None => None,
+                };
+                vec![p::progress(&self.name, status, answer.as_deref())]
+            }
+            LegEvent::Answered { sdp } => {
+                let answer = match sdp {
+                    Some(sdp) => match self.pbx_answer(svc, sdp).await {
+                        Ok(answer) => answer,
+                        Err(frames) => return frames,
+                    },
+                    None => None,
+                };
+                self.state = CallState::InCall;
+                vec![p::answered(&self.name, answer.as_deref())]
+            }
+            LegEvent::Updated { sdp, held } => {
+                if let Err(e) = svc.media.set_pbx_answer(self.media, utf8(&sdp)).await {
+                    warn!(call = %self.name, error = %e, "PBX re-offer not applied to media");
+                }
+                if held == self.held_by_remote {
+                    return Vec::new();
+                }
+                self.held_by_remote = held;
+                vec![p::hold_state(&self.name, held, EndedBy::Remote)]
+            }
+            LegEvent::DtmfInfo { digit, duration_ms } => {
+                vec![p::dtmf(&self.name, digit, duration_ms.unwrap_or(100))]
+            }
+            LegEvent::Ended(cause) => {
+                let (by, status, reason) = describe(&cause);
+                self.finish(svc).await;
+                vec![p::ended(&self.name, by, status, &reason)]
+            }
+        }
+    }
+
+    /// An event of the call's media; returns the frames for the browser.
+    pub async fn on_media(&mut self, svc: &CallServices, event: MediaEvent) -> Vec<Value> {
+        if self.is_ended() {
+            return Vec::new();
+        }
+        match event {
+            MediaEvent::Disconnected { reason, .. } => {
+                let reason = format!("browser media lost: {reason:?}");
+                self.end_by_gateway(svc, &reason).await
+            }
+            MediaEvent::MediaTimeout { .. } => {
+                self.end_by_gateway(svc, "no media from the PBX").await
+            }
+            MediaEvent::Dtmf {
+                from: Side::Pbx,
+                digit,
+                ..
+            } => match digit.digit {
+                Some(d) => vec![p::dtmf(&self.name, d, rtp_duration_ms(digit.duration))],
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The browser hangs up: the SIP leg is cancelled or sent a BYE, the
+    /// media ends, and `ended` says `local`.
+    pub async fn hangup(&mut self, svc: &CallServices) -> Vec<Value> {
+        if self.is_ended() {
+            return Vec::new();
+        }
+        self.finish(svc).await;
+        vec![p::ended(&self.name, EndedBy::Local, None, "hung up")]
+    }
+
+    /// Sends DTMF toward the PBX: RFC 4733 on the PBX's payload type, or
+    /// SIP INFO per key where the PBX offered no telephone-event.
+    pub async fn dtmf(
+        &mut self,
+        svc: &CallServices,
+        id: &RequestId,
+        digits: &str,
+        duration: Duration,
+    ) -> Result<(), ProtocolError> {
+        if self.state != CallState::InCall {
+            return Err(ProtocolError::new(
+                Some(id.clone()),
+                ErrorCode::InvalidState,
+                "DTMF needs an answered call",
+            ));
+        }
+        match svc
+            .media
+            .send_dtmf(self.media, digits.to_owned(), duration)
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(MediaError::NoTelephoneEvent) => {}
+            Err(e) => {
+                return Err(ProtocolError::new(
+                    Some(id.clone()),
+                    ErrorCode::Internal,
+                    e.to_string(),
+                ));
+            }
+        }
+        let key = self.sip;
+        let ms = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
+        for digit in digits.chars().map(|c| c.to_ascii_uppercase()) {
+            let sent = svc
+                .sip
+                .call(move |gw, now, sip| gw.calls.send_dtmf_info(now, key, digit, ms, sip))
+                .await;
+            match sent {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    return Err(ProtocolError::new(
+                        Some(id.clone()),
+                        ErrorCode::InvalidState,
+                        e.to_string(),
+                    ));
+                }
+                None => {
+                    return Err(ProtocolError::new(
+                        Some(id.clone()),
+                        ErrorCode::Internal,
+                        "the SIP core has stopped",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The PBX's answer: the media runtime's first one gives the browser
+    /// answer. On failure the call is ended and the frames say so.
+    async fn pbx_answer(
+        &mut self,
+        svc: &CallServices,
+        sdp: Bytes,
+    ) -> Result<Option<String>, Vec<Value>> {
+        match svc.media.set_pbx_answer(self.media, utf8(&sdp)).await {
+            Ok(answer) => {
+                if answer.is_some() {
+                    self.answer_sent = true;
+                }
+                Ok(answer)
+            }
+            Err(e) => {
+                warn!(call = %self.name, error = %e, "PBX answer unusable");
+                Err(self
+                    .end_by_gateway(svc, &format!("the PBX's answer is unusable: {e}"))
+                    .await)
+            }
+        }
+    }
+
+    async fn end_by_gateway(&mut self, svc: &CallServices, reason: &str) -> Vec<Value> {
+        self.finish(svc).await;
+        vec![p::ended(&self.name, EndedBy::Gateway, None, reason)]
+    }
+
+    /// Ends both legs (the SIP leg is told to hang up; if it already ended
+    /// that does nothing).
+    async fn finish(&mut self, svc: &CallServices) {
+        self.state = CallState::Ended;
+        let key = self.sip;
+        svc.sip
+            .spawn(move |gw, now, sip| gw.calls.hangup(now, key, sip));
+        svc.media_router.unregister(self.media);
+        let _ = svc.media.end_call(self.media).await;
+    }
+}
+
+/// `ended`'s `by`, `sip_status` and `reason` for a SIP leg's end.
+fn describe(cause: &EndCause) -> (EndedBy, Option<u16>, String) {
+    match cause {
+        EndCause::Rejected { status, reason } => (EndedBy::Remote, Some(*status), reason.clone()),
+        EndCause::RemoteHangup => (EndedBy::Remote, None, "remote hangup".into()),
+        EndCause::LocalHangup => (EndedBy::Local, None, "hung up".into()),
+        EndCause::Timeout => (EndedBy::Gateway, Some(408), "no answer from the PBX".into()),
+        EndCause::Unreachable => (EndedBy::Gateway, Some(503), "the PBX is unreachable".into()),
+        EndCause::Protocol(why) => (EndedBy::Gateway, None, why.clone()),
+    }
+}
+
+/// A telephone-event duration (8 kHz units for G.711, 48 kHz for Opus:
+/// taken as 8 kHz, the common case) in milliseconds.
+fn rtp_duration_ms(units: u16) -> u32 {
+    u32::from(units) / 8
+}
+
+fn utf8(b: &Bytes) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -1,0 +1,77 @@
+//! The HTTPS front on `http.listen` (axum over rustls): the web client at
+//! `/` (embedded in the binary), protocol v1 on `/ws`, and `/healthz`.
+
+mod tls_listener;
+mod web_client;
+
+use crate::signaling::protocol::MAX_FRAME;
+use crate::signaling::session::{self, SessionConfig};
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tls_listener::TlsListener;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+/// Largest WebSocket message the transport reads: frames above the
+/// protocol's [`MAX_FRAME`] but below this get an `error` frame and the
+/// socket lives on; above it the connection is closed.
+const MAX_WS_MESSAGE: usize = 16 * MAX_FRAME;
+
+/// A running HTTPS front.
+pub struct HttpServer {
+    /// Where it listens.
+    pub local_addr: SocketAddr,
+    /// The server task.
+    pub task: JoinHandle<io::Result<()>>,
+}
+
+/// Binds `listen` and serves until `shutdown` turns true.
+pub async fn start(
+    listen: SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+    sessions: Arc<SessionConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<HttpServer> {
+    let tcp = TcpListener::bind(listen).await?;
+    let mut tls = (*tls).clone();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let listener = TlsListener::new(tcp, Arc::new(tls))?;
+    let local_addr = axum::serve::Listener::local_addr(&listener)?;
+    let app = router(sessions);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    info!(%local_addr, "HTTPS front: web client at /, protocol v1 at /ws");
+    Ok(HttpServer { local_addr, task })
+}
+
+fn router(sessions: Arc<SessionConfig>) -> Router {
+    Router::new()
+        .route("/ws", get(ws))
+        .route("/healthz", get(healthz))
+        .merge(web_client::routes())
+        .with_state(sessions)
+}
+
+async fn ws(upgrade: WebSocketUpgrade, State(sessions): State<Arc<SessionConfig>>) -> Response {
+    upgrade
+        .max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| session::run(socket, sessions))
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([("content-type", "application/json")], r#"{"status":"ok"}"#)
+}

@@ -1,0 +1,8 @@
+//! The browser side of the gateway: protocol v1 over one WebSocket per
+//! browser. [`protocol`] parses and checks frames and builds the answers
+//! and events; [`session`] is one browser's session: its state, its calls
+//! and its limits; [`token`] checks the browsers' tokens.
+
+pub mod protocol;
+pub mod session;
+pub mod token;

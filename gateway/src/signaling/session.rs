@@ -1,0 +1,367 @@
+//! One browser's session on `/ws`: `hello` first (with the token when the
+//! gateway authenticates), then requests answered one at a time in order,
+//! events of the session's calls in between. A malformed frame is answered
+//! with an `error` and changes nothing else; a flood (more than
+//! [`SessionLimits::frames_per_second`]) gets `rate_limited`, and a
+//! sustained one (past [`SessionLimits::close_after`] refused frames in a
+//! second) closes the socket. When the socket goes, every call of the
+//! session ends on both legs.
+
+use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
+use super::token::TokenKey;
+use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
+use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
+use crate::runtime::media::{MediaCallId, MediaEvent};
+use crate::runtime::sip_core::now;
+use axum::extract::ws::{Message, WebSocket};
+use rand::RngCore;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tracing::{debug, info};
+
+/// Flood limits of one session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Frames handled per second; more get `rate_limited`.
+    pub frames_per_second: u32,
+    /// Refused frames in one second that close the socket.
+    pub close_after: u32,
+    /// Calls one session may have at once.
+    pub max_calls: usize,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            frames_per_second: 50,
+            close_after: 200,
+            max_calls: 8,
+        }
+    }
+}
+
+/// What sessions share.
+pub struct SessionConfig {
+    /// Calls.
+    pub calls: Arc<CallServices>,
+    /// Token checking, when `auth.token_secret` is set.
+    pub tokens: Option<TokenKey>,
+    /// Flood limits.
+    pub limits: SessionLimits,
+}
+
+/// Counts frames in one-second windows.
+struct RateWindow {
+    start: Instant,
+    frames: u32,
+    refused: u32,
+}
+
+enum Verdict {
+    Handle,
+    Refuse,
+    Close,
+}
+
+impl RateWindow {
+    fn check(&mut self, now: Instant, limits: &SessionLimits) -> Verdict {
+        if now.duration_since(self.start) >= Duration::from_secs(1) {
+            *self = RateWindow {
+                start: now,
+                frames: 0,
+                refused: 0,
+            };
+        }
+        self.frames += 1;
+        if self.frames <= limits.frames_per_second {
+            return Verdict::Handle;
+        }
+        self.refused += 1;
+        if self.refused > limits.close_after {
+            Verdict::Close
+        } else {
+            Verdict::Refuse
+        }
+    }
+}
+
+struct Session {
+    config: Arc<SessionConfig>,
+    sinks: EventSinks,
+    id: Option<String>,
+    calls: HashMap<String, BrowserCall>,
+    by_sip: HashMap<CallKey, String>,
+    by_media: HashMap<MediaCallId, String>,
+}
+
+/// Serves one WebSocket until it closes; every call of it ends then.
+pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
+    let (sip_tx, mut sip_rx) = unbounded_channel::<SipCallEvent>();
+    let (media_tx, mut media_rx) = unbounded_channel::<MediaEvent>();
+    let mut session = Session {
+        config: config.clone(),
+        sinks: EventSinks {
+            sip: sip_tx,
+            media: media_tx,
+        },
+        id: None,
+        calls: HashMap::new(),
+        by_sip: HashMap::new(),
+        by_media: HashMap::new(),
+    };
+    let mut window = RateWindow {
+        start: now(),
+        frames: 0,
+        refused: 0,
+    };
+    loop {
+        let out = tokio::select! {
+            received = socket.recv() => match received {
+                Some(Ok(Message::Text(text))) => {
+                    match window.check(now(), &config.limits) {
+                        Verdict::Handle => session.on_text(text.as_str()).await,
+                        Verdict::Refuse => vec![ProtocolError::new(
+                            None,
+                            ErrorCode::RateLimited,
+                            "too many frames; slow down",
+                        )
+                        .to_frame()],
+                        Verdict::Close => {
+                            info!(session = ?session.id, "frame flood: closing the socket");
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => vec![ProtocolError::new(
+                    None,
+                    ErrorCode::BadRequest,
+                    "binary frames are not part of the protocol",
+                )
+                .to_frame()],
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            Some(event) = sip_rx.recv() => session.on_sip(event).await,
+            Some(event) = media_rx.recv() => session.on_media(event).await,
+        };
+        if send_all(&mut socket, out).await.is_err() {
+            break;
+        }
+    }
+    session.close().await;
+    drain(&mut sip_rx, &mut media_rx);
+}
+
+async fn send_all(socket: &mut WebSocket, frames: Vec<Value>) -> Result<(), axum::Error> {
+    for frame in frames {
+        socket.send(Message::Text(frame.to_string().into())).await?;
+    }
+    Ok(())
+}
+
+fn drain(sip: &mut UnboundedReceiver<SipCallEvent>, media: &mut UnboundedReceiver<MediaEvent>) {
+    sip.close();
+    media.close();
+}
+
+impl Session {
+    async fn on_text(&mut self, text: &str) -> Vec<Value> {
+        let frame = match p::parse_frame(text) {
+            Ok(frame) => frame,
+            Err(e) => {
+                debug!(session = ?self.id, code = e.code.as_str(), "refused frame");
+                return vec![e.to_frame()];
+            }
+        };
+        match self.on_request(frame).await {
+            Ok(frames) => frames,
+            Err(e) => vec![e.to_frame()],
+        }
+    }
+
+    async fn on_request(&mut self, frame: Frame) -> Result<Vec<Value>, ProtocolError> {
+        let Frame { id, request } = frame;
+        // Only `candidate` comes without an id, and it is never answered.
+        let Some(id) = id else {
+            return Ok(Vec::new());
+        };
+        let err = |code, message: &str| ProtocolError::new(Some(id.clone()), code, message);
+        if self.id.is_none() && !matches!(request, Request::Hello { .. }) {
+            return Err(err(ErrorCode::InvalidState, "say hello first"));
+        }
+        match request {
+            Request::Hello { token, .. } => self.hello(&id, token.as_deref()),
+            Request::Ping => Ok(vec![p::ok(&id, json!({}))]),
+            Request::Call {
+                call,
+                to,
+                sdp,
+                headers,
+            } => {
+                if self.calls.contains_key(&call) {
+                    return Err(err(ErrorCode::CallExists, "a call of that name exists"));
+                }
+                if self.calls.len() >= self.config.limits.max_calls {
+                    return Err(err(ErrorCode::Overloaded, "too many calls in this session"));
+                }
+                let placed = BrowserCall::place(
+                    &self.config.calls,
+                    &id,
+                    call.clone(),
+                    &to,
+                    sdp,
+                    &headers,
+                    &self.sinks,
+                )
+                .await?;
+                self.by_sip.insert(placed.sip_key(), call.clone());
+                self.by_media.insert(placed.media_id(), call.clone());
+                self.calls.insert(call, placed);
+                Ok(vec![p::ok(&id, json!({}))])
+            }
+            Request::Hangup { call } => {
+                let mut c = self.take_call(&id, &call)?;
+                let mut out = vec![p::ok(&id, json!({}))];
+                out.extend(c.hangup(&self.config.calls).await);
+                self.forget(&c);
+                Ok(out)
+            }
+            Request::Dtmf {
+                call,
+                digits,
+                duration_ms,
+            } => {
+                let duration = Duration::from_millis(u64::from(duration_ms.unwrap_or(100)));
+                let svc = self.config.calls.clone();
+                let c = self.call_mut(&id, &call)?;
+                c.dtmf(&svc, &id, &digits, duration).await?;
+                Ok(vec![p::ok(&id, json!({}))])
+            }
+            Request::Candidate { .. } => Ok(Vec::new()),
+            Request::Register { .. }
+            | Request::Unregister
+            | Request::Answer { .. }
+            | Request::Ringing { .. }
+            | Request::Reject { .. }
+            | Request::Hold { .. }
+            | Request::Unhold { .. }
+            | Request::Transfer { .. }
+            | Request::Sdp { .. } => Err(err(
+                ErrorCode::Internal,
+                "not implemented by this gateway version yet",
+            )),
+        }
+    }
+
+    fn hello(&mut self, id: &RequestId, token: Option<&str>) -> Result<Vec<Value>, ProtocolError> {
+        if self.id.is_some() {
+            return Err(ProtocolError::new(
+                Some(id.clone()),
+                ErrorCode::InvalidState,
+                "hello was already said",
+            ));
+        }
+        if let Some(key) = &self.config.tokens {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let verdict = token
+                .ok_or("a token is required")
+                .and_then(|t| key.verify(t, now).map_err(|_| "invalid token"));
+            if let Err(why) = verdict {
+                return Err(ProtocolError::new(
+                    Some(id.clone()),
+                    ErrorCode::Unauthorized,
+                    why,
+                ));
+            }
+        }
+        let mut rng = rand::rng();
+        let session = format!("{:016x}", rng.next_u64());
+        let resume = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        info!(%session, "browser session opened");
+        self.id = Some(session.clone());
+        Ok(vec![p::ok(
+            id,
+            json!({
+                "session": session,
+                "resume_token": resume,
+                "version": p::VERSION,
+                "ice_servers": [],
+            }),
+        )])
+    }
+
+    fn call_mut(&mut self, id: &RequestId, name: &str) -> Result<&mut BrowserCall, ProtocolError> {
+        self.calls.get_mut(name).ok_or_else(|| {
+            ProtocolError::new(
+                Some(id.clone()),
+                ErrorCode::NoSuchCall,
+                "no call of that name",
+            )
+        })
+    }
+
+    fn take_call(&mut self, id: &RequestId, name: &str) -> Result<BrowserCall, ProtocolError> {
+        self.calls.remove(name).ok_or_else(|| {
+            ProtocolError::new(
+                Some(id.clone()),
+                ErrorCode::NoSuchCall,
+                "no call of that name",
+            )
+        })
+    }
+
+    fn forget(&mut self, call: &BrowserCall) {
+        self.by_sip.remove(&call.sip_key());
+        self.by_media.remove(&call.media_id());
+    }
+
+    async fn on_sip(&mut self, event: SipCallEvent) -> Vec<Value> {
+        let Some(name) = self.by_sip.get(&event.key).cloned() else {
+            return Vec::new();
+        };
+        let svc = self.config.calls.clone();
+        let Some(call) = self.calls.get_mut(&name) else {
+            return Vec::new();
+        };
+        let out = call.on_sip(&svc, event.event).await;
+        self.reap(&name);
+        out
+    }
+
+    async fn on_media(&mut self, event: MediaEvent) -> Vec<Value> {
+        let Some(name) = self.by_media.get(&event.call()).cloned() else {
+            return Vec::new();
+        };
+        let svc = self.config.calls.clone();
+        let Some(call) = self.calls.get_mut(&name) else {
+            return Vec::new();
+        };
+        let out = call.on_media(&svc, event).await;
+        self.reap(&name);
+        out
+    }
+
+    fn reap(&mut self, name: &str) {
+        if self.calls.get(name).is_some_and(BrowserCall::is_ended)
+            && let Some(call) = self.calls.remove(name)
+        {
+            self.forget(&call);
+        }
+    }
+
+    /// The socket is gone: every call ends.
+    async fn close(&mut self) {
+        let svc = self.config.calls.clone();
+        for (_, mut call) in self.calls.drain() {
+            let _ = call.hangup(&svc).await;
+        }
+        if let Some(id) = &self.id {
+            info!(session = %id, "browser session closed");
+        }
+    }
+}
