@@ -8,10 +8,14 @@
 // waits for the far end to (`--hangup remote`). Prints one JSON line: every
 // frame received (types), the set-up time from sending `call` to `answered`,
 // the measured frequency and the `ended` event; exits non-zero when the call
-// did not go as expected.
+// did not go as expected. `--hangup early` hangs up at the first `progress`
+// (a CANCEL toward the PBX); `--early-seconds N` measures the early media of
+// a `progress` with SDP for N seconds before the answer; `--expect-frames
+// held,resumed` requires those event types, in that order.
 //
 //   node ws_call.mjs --url https://127.0.0.1:8443/healthz --to 600 --tone 440 [--expect 440]
-//        [--seconds 3] [--hangup local|remote] [--expect-end 486] [--dtmf 12#]
+//        [--seconds 3] [--hangup local|remote|early] [--expect-end 486] [--dtmf 12#]
+//        [--early-seconds 1.5] [--expect-frames held,resumed]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +34,8 @@ const { values } = parseArgs({
     hangup: { type: 'string', default: 'local' },
     'expect-end': { type: 'string' },
     dtmf: { type: 'string' },
+    'early-seconds': { type: 'string' },
+    'expect-frames': { type: 'string' },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -45,7 +51,7 @@ try {
   const page = await context.newPage();
   await page.goto(values.url);
   const result = await page.evaluate(
-    async ({ analyse, millis, to, hangup, expectEnd, dtmf }) => {
+    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis }) => {
       const dominant = new Function(`return (${analyse})`)();
       const frames = [];
       const waiters = [];
@@ -94,6 +100,23 @@ try {
       }
       const t0 = performance.now();
       await request({ type: 'call', call: 'c1', to, sdp: pc.localDescription.sdp, headers: { 'X-Test': 'ws_call' } });
+      const connected = () =>
+        new Promise((resolve, reject) => {
+          const check = () => {
+            if (pc.connectionState === 'connected') resolve();
+            if (pc.connectionState === 'failed') reject(new Error('connection failed'));
+          };
+          pc.onconnectionstatechange = check;
+          check();
+        });
+      if (hangup === 'early') {
+        await next((f) => f.call === 'c1' && f.type === 'progress');
+        await request({ type: 'hangup', call: 'c1' });
+        const ended = await next((f) => f.type === 'ended' && f.call === 'c1');
+        await request({ type: 'ping' });
+        pc.close();
+        return { hello, frames, ended };
+      }
       const outcome = await next((f) => f.call === 'c1' && (f.type === 'answered' || f.type === 'ended' || (f.type === 'progress' && f.sdp)));
       let remoteSet = false;
       const applyAnswer = async (f) => {
@@ -107,6 +130,17 @@ try {
         return { hello, frames, ended: outcome };
       }
       await applyAnswer(outcome);
+      let early;
+      if (outcome.type === 'progress' && earlyMillis) {
+        await connected();
+        const stream = await received;
+        const audio = new Audio();
+        audio.srcObject = stream;
+        await audio.play().catch(() => {});
+        await new Promise((r) => setTimeout(r, 300));
+        early = await dominant(stream, earlyMillis);
+        if (frames.some((f) => f.type === 'answered')) throw new Error('answered before the early media was measured');
+      }
       const answered = await next((f) => f.call === 'c1' && (f.type === 'answered' || f.type === 'ended'));
       const setupMs = performance.now() - t0;
       if (answered.type === 'ended') {
@@ -114,14 +148,7 @@ try {
         return { hello, frames, ended: answered };
       }
       await applyAnswer(answered);
-      await new Promise((resolve, reject) => {
-        const check = () => {
-          if (pc.connectionState === 'connected') resolve();
-          if (pc.connectionState === 'failed') reject(new Error('connection failed'));
-        };
-        pc.onconnectionstatechange = check;
-        check();
-      });
+      await connected();
       const stream = await received;
       const audio = new Audio();
       audio.srcObject = stream;
@@ -149,6 +176,7 @@ try {
         ...measured,
         packetsReceived: inbound ? inbound.packetsReceived : 0,
         srtpCipher: transport ? transport.srtpCipher : undefined,
+        earlyFrequency: early?.frequency,
         ended,
       };
     },
@@ -159,6 +187,7 @@ try {
       hangup: values.hangup,
       expectEnd,
       dtmf: values.dtmf,
+      earlyMillis: values['early-seconds'] ? Number(values['early-seconds']) * 1000 : 0,
     },
   );
   const types = result.frames.map((f) => f.type + (f.sip_status ? `:${f.sip_status}` : ''));
@@ -166,10 +195,20 @@ try {
   let ok;
   if (expectEnd !== null) {
     ok = result.ended?.type === 'ended' && result.ended.sip_status === expectEnd;
+  } else if (values.hangup === 'early') {
+    ok = result.ended?.by === 'local' && !result.frames.some((f) => f.type === 'answered');
   } else {
     const heard = expected === null || Math.abs(result.frequency - expected) <= 2 * binWidth;
     const endedBy = values.hangup === 'local' ? 'local' : 'remote';
     ok = heard && result.packetsReceived > 0 && result.ended?.by === endedBy;
+    if (values['early-seconds']) {
+      ok = ok && Math.abs(result.earlyFrequency - expected) <= 2 * binWidth;
+    }
+  }
+  if (values['expect-frames']) {
+    const wanted = values['expect-frames'].split(',');
+    const seen = types.filter((t) => wanted.includes(t));
+    ok = ok && JSON.stringify(seen) === JSON.stringify(wanted);
   }
   const { frames, hello, ...rest } = result;
   console.log(JSON.stringify({ test: 'ws_call', to: values.to, tone, expected, frames: types, version: hello.version, ...rest, ok }));

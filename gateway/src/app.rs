@@ -84,7 +84,13 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         media: media.handle.clone(),
         sip: sip.handle.clone(),
         pbx: pbx.clone(),
-        header_policy: HeaderPolicy::default(),
+        header_policy: HeaderPolicy::new(&config.pbx.header_allow)
+            .map_err(|e| anyhow!("pbx.header_allow: {e}"))?,
+        credentials: match (&config.pbx.username, &config.pbx.password) {
+            (Some(user), Some(password)) => Some((user.clone(), password.expose().to_owned())),
+            (Some(user), None) => Some((user.clone(), String::new())),
+            _ => None,
+        },
         user_agent: config.sip.user_agent.clone(),
         media_router: router.clone(),
     });

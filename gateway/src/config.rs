@@ -100,6 +100,14 @@ pub struct SipConfig {
 pub struct PbxConfig {
     /// `pbx.uri`, e.g. `sip:10.0.0.5:5060;transport=udp`; `None` starts the embedded demo PBX.
     pub uri: Option<String>,
+    /// `pbx.username`: the user that answers the PBX's digest challenges to
+    /// the gateway's INVITEs (trunk authentication); `None` answers none.
+    pub username: Option<String>,
+    /// `pbx.password`: that user's password.
+    pub password: Option<Secret>,
+    /// `pbx.header_allow`: which browser-supplied headers reach the PBX,
+    /// as names or `Prefix*` patterns; default `["X-*"]`.
+    pub header_allow: Vec<String>,
 }
 
 /// `[media]`: addresses and ports of both media legs.

@@ -78,6 +78,9 @@ pub struct CallServices {
     pub header_policy: HeaderPolicy,
     /// `User-Agent` of the SIP leg.
     pub user_agent: String,
+    /// Digest credentials for the PBX's challenges (`pbx.username`,
+    /// `pbx.password`).
+    pub credentials: Option<(String, String)>,
     /// Media events to sessions.
     pub media_router: MediaEventRouter,
 }
@@ -153,7 +156,7 @@ impl BrowserCall {
             request_uri,
             from_user: "webrtc".into(),
             extra_headers: filtered.kept,
-            credentials: None,
+            credentials: svc.credentials.clone(),
             user_agent: svc.user_agent.clone(),
             sdp: Bytes::from(media.pbx_offer),
         };

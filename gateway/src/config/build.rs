@@ -26,6 +26,15 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
     let config = Config {
         pbx: PbxConfig {
             uri: src.str("pbx.uri")?.map(|u| sip_uri(src, u)).transpose()?,
+            username: src
+                .str("pbx.username")?
+                .map(|u| wire_text(src, "pbx.username", u))
+                .transpose()?,
+            password: src.str("pbx.password")?.map(Secret::new),
+            header_allow: match src.list("pbx.header_allow")? {
+                Some(patterns) => header_patterns(src, &patterns)?,
+                None => vec!["X-*".to_owned()],
+            },
         },
         media: media(src, default_public_ip)?,
         auth: AuthConfig {
@@ -251,6 +260,14 @@ fn wire_text(src: &Source, key: &'static str, text: &str) -> Result<String, Conf
         return Err(src.invalid(key, Problem::ControlCharacters));
     }
     Ok(text.to_owned())
+}
+
+/// Header names or `Prefix*` patterns, checked as the B2BUA reads them.
+fn header_patterns(src: &Source, patterns: &[&str]) -> Result<Vec<String>, ConfigError> {
+    const KEY: &str = "pbx.header_allow";
+    sbc_core::b2bua::HeaderPolicy::new(patterns)
+        .map_err(|_| src.invalid(KEY, Problem::HeaderPattern))?;
+    Ok(patterns.iter().map(|p| (*p).to_owned()).collect())
 }
 
 /// A `sip:`/`sips:` URI; its full grammar is checked by the SIP stack.

@@ -104,6 +104,9 @@ pub enum Problem {
     /// An empty string or list.
     #[error("must not be empty")]
     Empty,
+    /// A `pbx.header_allow` entry that is not a header name or `Prefix*`.
+    #[error("expected header names or Prefix* patterns, e.g. X-* or User-to-User")]
+    HeaderPattern,
     /// Not `IP:PORT`.
     #[error("expected IP:PORT, e.g. 0.0.0.0:8443 or [::]:8443")]
     NotASocketAddr,

@@ -44,6 +44,11 @@ struct Sip<'a> {
 struct Pbx<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'static str>,
+    header_allow: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -100,6 +105,9 @@ pub(super) fn to_toml(config: &Config) -> String {
         },
         pbx: Pbx {
             uri: pbx.uri.as_deref(),
+            username: pbx.username.as_deref(),
+            password: pbx.password.as_ref().map(|_| REDACTED),
+            header_allow: &pbx.header_allow,
         },
         media: Media {
             public_ip: media.public_ip.to_string(),

@@ -1,0 +1,265 @@
+//! Browser calls end to end, through the whole gateway started in-process
+//! (`gateway::app`): headless Chromium speaks protocol v1 on `/ws`
+//! (`e2e/ws_call.mjs`), the SIP leg goes to the demo PBX or to SIPp
+//! playing a scenario, and audio is proven by the dominant frequency of
+//! what the browser hears. Runs inside the test suite's private network
+//! namespace (loopback only).
+
+mod common;
+
+use gateway::app::{self, App};
+use gateway::config::Config;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The gateway with `extra` TOML appended to a loopback configuration
+/// (its own SIP port, RTP range and certificate folder).
+async fn start_gateway(extra: &str) -> App {
+    let dir = tempdir();
+    let rtp = common::free_port() & !1;
+    let toml = format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\ncert = \"{dir}/gw.pem\"\nkey = \"{dir}/gw-key.pem\"\n\
+         [sip]\nlisten = [\"udp:127.0.0.1:{sip}\"]\nrate_limit_per_ip = 0\n\
+         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}-{end}\"\n{extra}",
+        dir = dir.display(),
+        sip = common::free_port(),
+        webrtc = common::free_port(),
+        end = rtp.saturating_add(39),
+    );
+    let config = Config::from_sources(
+        &toml,
+        std::iter::empty::<(String, String)>(),
+        "127.0.0.1".parse().unwrap(),
+    )
+    .unwrap();
+    app::start(&config).await.expect("the gateway starts")
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sbc-browser-calls-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `e2e/ws_call.mjs` against `gw` with `args`; its JSON line.
+async fn ws_call(gw: &App, args: &[&str]) -> Value {
+    let url = format!("https://{}/healthz", gw.http.local_addr);
+    let mut all = vec!["ws_call.mjs".to_owned(), "--url".into(), url];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(&all)
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed (scripts/test.sh installs nodejs and runs npm ci in e2e/)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON from ws_call.mjs:\n{stdout}\n{stderr}"));
+    println!("{line}");
+    serde_json::from_str(line).unwrap()
+}
+
+fn assert_ok(result: &Value) {
+    assert_eq!(
+        result["ok"], true,
+        "the call did not go as expected: {result}"
+    );
+}
+
+/// SIPp playing `scenario` as the PBX on `port`, echoing RTP on a media
+/// port of its own.
+fn sipp(scenario: &str, port: u16, extra: &[&str]) -> Child {
+    let media_port = common::free_port().to_string();
+    Command::new("sipp")
+        .args(["-sf", &common::sipp_scenario(scenario)])
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-mi", "127.0.0.1", "-mp", &media_port, "-rtp_echo"])
+        .args(["-m", "1", "-nostdin", "-timeout", "40s"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sipp is installed (scripts/test.sh installs sip-tester)")
+}
+
+/// Waits for SIPp to finish; its exit status must say the scenario passed.
+async fn sipp_passed(mut child: Child) {
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "SIPp's scenario failed: {status}");
+}
+
+async fn gateway_to_sipp(extra: &str) -> (App, u16) {
+    let port = common::free_port();
+    let gw = start_gateway(&format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{extra}")).await;
+    (gw, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_pbx_echoes_on_600_plays_a_tone_on_601_and_refuses_others() {
+    let gw = start_gateway("").await;
+    assert!(gw.demo.is_some(), "no pbx.uri: the demo PBX runs");
+    let echo = ws_call(&gw, &["--to", "600", "--tone", "440", "--seconds", "2"]).await;
+    assert_ok(&echo);
+    assert_eq!(echo["srtpCipher"], "SRTP_AEAD_AES_256_GCM");
+    let tone = ws_call(&gw, &["--to", "601", "--tone", "440", "--expect", "1000"]).await;
+    assert_ok(&tone);
+    let unknown = ws_call(&gw, &["--to", "699", "--expect-end", "404"]).await;
+    assert_ok(&unknown);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_pbx_ends_the_call_with_486() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_busy.xml", port, &[]);
+    let result = ws_call(&gw, &["--to", "600", "--expect-end", "486"]).await;
+    assert_ok(&result);
+    assert_eq!(result["ended"]["by"], "remote");
+    assert_eq!(result["ended"]["reason"], "Busy Here");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_media_of_a_183_is_heard_before_the_answer() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_early_media.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--tone",
+            "440",
+            "--early-seconds",
+            "1.5",
+            "--seconds",
+            "1",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    let frames: Vec<&str> = result["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(frames.contains(&"progress:183"), "{frames:?}");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanging_up_while_ringing_cancels_the_invite() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_cancel.xml", port, &[]);
+    let result = ws_call(&gw, &["--to", "600", "--hangup", "early"]).await;
+    assert_ok(&result);
+    // SIPp passes only if the CANCEL came and the 487 was ACKed.
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_resume_from_the_pbx_reach_the_browser_and_media_survives() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_hold.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--tone",
+            "440",
+            "--seconds",
+            "2",
+            "--hangup",
+            "remote",
+            "--expect-frames",
+            "held,resumed",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pbx_challenging_the_invite_with_407_gets_credentials() {
+    let (gw, port) = gateway_to_sipp("username = \"alice\"\npassword = \"wonderland\"\n").await;
+    let pbx = sipp("uas_auth_407.xml", port, &["-trace_logs"]);
+    let result = ws_call(&gw, &["--to", "service", "--tone", "440", "--seconds", "1"]).await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_dtmf_reaches_the_pbx_as_rfc4733_on_its_payload_type() {
+    let sink = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let sink_port = sink.local_addr().unwrap().port().to_string();
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_dtmf.xml", port, &["-key", "rtp_port", &sink_port]);
+    let collect = tokio::spawn(async move {
+        let mut events = Vec::new();
+        let mut buf = [0u8; 2048];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while let Ok(Ok((n, _))) = tokio::time::timeout_at(deadline, sink.recv_from(&mut buf)).await
+        {
+            if n >= 16 && buf[1] & 0x7f == 96 {
+                let (event, end) = (buf[12], buf[13] & 0x80 != 0);
+                if end && events.last() != Some(&event) {
+                    events.push(event);
+                }
+                if events.len() == 3 {
+                    break;
+                }
+            }
+        }
+        events
+    });
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--dtmf",
+            "12#",
+            "--expect",
+            "none",
+            "--hangup",
+            "remote",
+            "--seconds",
+            "1",
+        ],
+    )
+    .await;
+    let events = collect.await.unwrap();
+    // 1, 2 and # are events 1, 2 and 11 (RFC 4733 §3.2).
+    assert_eq!(
+        events,
+        vec![1, 2, 11],
+        "telephone-events on payload type 96"
+    );
+    assert_eq!(result["ended"]["by"], "remote", "{result}");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
