@@ -263,3 +263,28 @@ async fn browser_dtmf_reaches_the_pbx_as_rfc4733_on_its_payload_type() {
     sipp_passed(pbx).await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_on_the_socket_gets_errors_and_harms_no_call() {
+    let gw = start_gateway("").await;
+    let url = format!("https://{}/healthz", gw.http.local_addr);
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["ws_bad_input.mjs", "--url", &url])
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
+    let result: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
