@@ -1,7 +1,7 @@
 //! The demo PBX of the zero-config start (no `pbx.uri`): a real SIP UAS
 //! on a loopback UDP port that the gateway reaches over its own SIP stack,
 //! exactly like a PBX elsewhere. It is the project's
-//! [`AnsweringUas`](crate::ua::uas::AnsweringUas) with media:
+//! [`AnsweringUas`] with media:
 //!
 //! - extension **600** echoes every RTP packet back to where it came from;
 //! - extension **601** plays a 1 kHz tone (G.711, 20 ms packets);
