@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,6 +17,7 @@ use tracing::{debug, trace, warn};
 
 use super::consent::{CONSENT_TIMEOUT, Consent};
 use super::error::WebRtcError;
+use super::identity::DtlsIdentity;
 use super::srtp_profile::{self, SrtpProfile};
 
 /// How far ahead a dead leg's timeout lies: it has nothing left to do.
@@ -34,7 +34,11 @@ const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
     (101, Frequency::EIGHT_KHZ),
 ];
 
-/// Configuration of a WebRTC leg.
+/// Configuration of a WebRTC leg, with the gateway's DTLS certificate.
+///
+/// Make one per process (or per listening address) and clone it: every leg
+/// answered with it, and with its clones, presents the same certificate
+/// (see [`WebRtcConfig::new`]).
 #[derive(Debug, Clone)]
 pub struct WebRtcConfig {
     /// The gateway's address for browser media: `media.public_ip` and the
@@ -44,15 +48,22 @@ pub struct WebRtcConfig {
     /// How long the leg lives without a consent check from the browser
     /// (RFC 7675 §5.1: 30 s).
     pub consent_timeout: Duration,
+    /// The DTLS certificate and key of every leg answered with this
+    /// configuration, and the crypto provider (shared by clones).
+    dtls: DtlsIdentity,
 }
 
 impl WebRtcConfig {
     /// A configuration answering from `local_addr`, with the RFC's 30 s
-    /// consent timeout.
+    /// consent timeout and a freshly generated DTLS certificate (ECDSA
+    /// P-256, self-signed, valid for a year; browsers check only its
+    /// fingerprint). Generating it takes a key generation and a signature:
+    /// do it once, not per call.
     pub fn new(local_addr: SocketAddr) -> Self {
         Self {
             local_addr,
             consent_timeout: CONSENT_TIMEOUT,
+            dtls: DtlsIdentity::generate(),
         }
     }
 }
@@ -185,12 +196,13 @@ impl WebRtcLeg {
             ufrag: ice_chars(rng, 16),
             pass: ice_chars(rng, 32),
         };
-        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let crypto = config.dtls.crypto().clone();
         let mut builder = Rtc::builder()
             .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_local_ice_credentials(creds.clone())
             .set_crypto_provider(crypto.clone())
+            .set_dtls_cert(config.dtls.cert())
             .set_stats_interval(None)
             // Audio level and mid only. Not transport-cc: the leg does no
             // bandwidth estimation, and with transport-cc str0m keeps a
