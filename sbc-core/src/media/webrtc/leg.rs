@@ -27,6 +27,12 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// is still unknown.
 const PROBES: usize = 16;
 
+/// str0m's defaults for an audio stream's resend cache (its
+/// `send_buffer_audio` and `DEFAULT_RTX_CACHE_DURATION`), restated where the
+/// leg reconfigures that cache.
+const RESEND_CACHE_PACKETS: usize = 50;
+const RESEND_CACHE_AGE: Duration = Duration::from_secs(3);
+
 /// The telephone-event formats the leg accepts, with the payload types of
 /// its own offers (an answer takes the browser's): Opus's and G.711's rates.
 const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
@@ -252,6 +258,7 @@ impl WebRtcLeg {
         let audio = audio_mid(&answer)
             .filter(|mid| rtc.media(*mid).is_some())
             .ok_or(WebRtcError::NoAudio)?;
+        drop_resend_ratio_cap(&mut rtc, audio);
         let leg = Self {
             rtc,
             local_addr: config.local_addr,
@@ -553,6 +560,20 @@ fn audio_mid(sdp: &str) -> Option<Mid> {
         }
     }
     None
+}
+
+/// Turns off the resend-ratio cap of the stream the leg sends on.
+///
+/// str0m caps resends (answers to NACKs) at a share of the bytes sent, and
+/// for that keeps a history of every packet sent in the last second (a
+/// `VecDeque` of 64 entries, 1.5 KB per call). The leg writes its packets
+/// not nackable (audio is not retransmitted; the answer offers no RTX), so
+/// str0m caches none and never resends: the cap has nothing to cap. The
+/// resend cache keeps str0m's sizes (50 packets, 3 s); it stays empty.
+fn drop_resend_ratio_cap(rtc: &mut Rtc, audio: Mid) {
+    if let Some(tx) = rtc.direct_api().stream_tx_by_mid(audio, None) {
+        tx.set_rtx_cache(RESEND_CACHE_PACKETS, RESEND_CACHE_AGE, None);
+    }
 }
 
 fn push_probe<T>(q: &mut VecDeque<T>, probe: T) {
