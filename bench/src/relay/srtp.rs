@@ -114,15 +114,17 @@ pub fn run(config: RelayConfig) -> RelayReport {
         rtcp_to_pbx: 0,
         rtcp_to_browser: 0,
     };
+    // One configuration, and so one DTLS certificate, for every leg, as in
+    // the gateway's media runtime.
+    let webrtc = WebRtcConfig::new(local);
     let mut peers = Vec::with_capacity(n);
     let mut created = 0i64;
     for i in 0..n {
         let (mut browser, offer) = Browser::new(epoch, addr([10, 0, 0, 0], i, 50_000));
         let pbx = addr([172, 16, 0, 0], i, 4000);
         let before = live_bytes();
-        let (leg, answer) =
-            WebRtcLeg::accept_offer(epoch, &WebRtcConfig::new(local), &offer, &mut rng)
-                .expect("the leg answers the browser's offer");
+        let (leg, answer) = WebRtcLeg::accept_offer(epoch, &webrtc, &offer, &mut rng)
+            .expect("the leg answers the browser's offer");
         let bridge = Bridge::new(epoch, bridge_config(browser.opus_pt()), 0, &mut rng);
         let rtp = RtpLeg::new(epoch, RtpLegConfig::default(), Some(pbx));
         gw.demux.insert_leg(LegId(i as u64), leg.local_ufrag());

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,6 +17,7 @@ use tracing::{debug, trace, warn};
 
 use super::consent::{CONSENT_TIMEOUT, Consent};
 use super::error::WebRtcError;
+use super::identity::DtlsIdentity;
 use super::srtp_profile::{self, SrtpProfile};
 use crate::sdp::{Codec as SdpCodec, CodecPolicy};
 
@@ -28,6 +28,12 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// is still unknown.
 const PROBES: usize = 16;
 
+/// str0m's defaults for an audio stream's resend cache (its
+/// `send_buffer_audio` and `DEFAULT_RTX_CACHE_DURATION`), restated where the
+/// leg reconfigures that cache.
+const RESEND_CACHE_PACKETS: usize = 50;
+const RESEND_CACHE_AGE: Duration = Duration::from_secs(3);
+
 /// The telephone-event formats the leg accepts, with the payload types of
 /// its own offers (an answer takes the browser's): Opus's and G.711's rates.
 const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
@@ -35,7 +41,11 @@ const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
     (101, Frequency::EIGHT_KHZ),
 ];
 
-/// Configuration of a WebRTC leg.
+/// Configuration of a WebRTC leg, with the gateway's DTLS certificate.
+///
+/// Make one per process (or per listening address) and clone it: every leg
+/// answered with it, and with its clones, presents the same certificate
+/// (see [`WebRtcConfig::new`]).
 #[derive(Debug, Clone)]
 pub struct WebRtcConfig {
     /// The gateway's address for browser media: `media.public_ip` and the
@@ -45,15 +55,22 @@ pub struct WebRtcConfig {
     /// How long the leg lives without a consent check from the browser
     /// (RFC 7675 §5.1: 30 s).
     pub consent_timeout: Duration,
+    /// The DTLS certificate and key of every leg answered with this
+    /// configuration, and the crypto provider (shared by clones).
+    dtls: DtlsIdentity,
 }
 
 impl WebRtcConfig {
     /// A configuration answering from `local_addr`, with the RFC's 30 s
-    /// consent timeout.
+    /// consent timeout and a freshly generated DTLS certificate (ECDSA
+    /// P-256, self-signed, valid for a year; browsers check only its
+    /// fingerprint). Generating it takes a key generation and a signature:
+    /// do it once, not per call.
     pub fn new(local_addr: SocketAddr) -> Self {
         Self {
             local_addr,
             consent_timeout: CONSENT_TIMEOUT,
+            dtls: DtlsIdentity::generate(),
         }
     }
 }
@@ -202,12 +219,13 @@ impl WebRtcLeg {
             pass: ice_chars(rng, 32),
         };
         let allows = |c: SdpCodec| codecs.iter().any(|a| a.same_family(&c));
-        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let crypto = config.dtls.crypto().clone();
         let mut builder = Rtc::builder()
             .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_local_ice_credentials(creds.clone())
             .set_crypto_provider(crypto.clone())
+            .set_dtls_cert(config.dtls.cert())
             .set_stats_interval(None)
             // Audio level and mid only. Not transport-cc: the leg does no
             // bandwidth estimation, and with transport-cc str0m keeps a
@@ -259,6 +277,7 @@ impl WebRtcLeg {
         let audio = audio_mid(&answer)
             .filter(|mid| rtc.media(*mid).is_some())
             .ok_or(WebRtcError::NoAudio)?;
+        drop_resend_ratio_cap(&mut rtc, audio);
         let leg = Self {
             rtc,
             local_addr: config.local_addr,
@@ -560,6 +579,20 @@ fn audio_mid(sdp: &str) -> Option<Mid> {
         }
     }
     None
+}
+
+/// Turns off the resend-ratio cap of the stream the leg sends on.
+///
+/// str0m caps resends (answers to NACKs) at a share of the bytes sent, and
+/// for that keeps a history of every packet sent in the last second (a
+/// `VecDeque` of 64 entries, 1.5 KB per call). The leg writes its packets
+/// not nackable (audio is not retransmitted; the answer offers no RTX), so
+/// str0m caches none and never resends: the cap has nothing to cap. The
+/// resend cache keeps str0m's sizes (50 packets, 3 s); it stays empty.
+fn drop_resend_ratio_cap(rtc: &mut Rtc, audio: Mid) {
+    if let Some(tx) = rtc.direct_api().stream_tx_by_mid(audio, None) {
+        tx.set_rtx_cache(RESEND_CACHE_PACKETS, RESEND_CACHE_AGE, None);
+    }
 }
 
 fn push_probe<T>(q: &mut VecDeque<T>, probe: T) {

@@ -29,6 +29,7 @@
 mod consent;
 pub mod demux;
 mod error;
+mod identity;
 mod leg;
 mod srtp_profile;
 

@@ -30,6 +30,9 @@ struct Gw {
 struct Net {
     now: Instant,
     gateway: SocketAddr,
+    /// One configuration, so one DTLS certificate, for every leg, as in the
+    /// gateway's media runtime.
+    config: WebRtcConfig,
     demux: Demux,
     legs: Vec<Gw>,
     browsers: Vec<Browser>,
@@ -39,9 +42,11 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
+        let gateway = GATEWAY.parse().unwrap();
         Self {
             now: epoch(),
-            gateway: GATEWAY.parse().unwrap(),
+            gateway,
+            config: WebRtcConfig::new(gateway),
             demux: Demux::new(),
             legs: Vec::new(),
             browsers: Vec::new(),
@@ -54,9 +59,9 @@ impl Net {
     /// with the offer on its way.
     fn call(&mut self, addr: &str, edit: impl FnOnce(String) -> String) -> usize {
         let (mut browser, offer) = Browser::new(self.now, addr);
-        let config = WebRtcConfig::new(self.gateway);
-        let (leg, answer) = WebRtcLeg::accept_offer(self.now, &config, &edit(offer), &mut self.rng)
-            .expect("the leg answers");
+        let (leg, answer) =
+            WebRtcLeg::accept_offer(self.now, &self.config, &edit(offer), &mut self.rng)
+                .expect("the leg answers");
         assert!(answer.contains("a=ice-lite"), "{answer}");
         assert!(
             answer.contains(&format!("{} typ host", self.gateway.port())),
@@ -384,6 +389,35 @@ fn two_legs_share_one_port_and_do_not_cross() {
     let stats = net.demux.stats();
     assert!(stats.by_ufrag >= 2 && stats.by_address > 100, "{stats:?}");
     assert_eq!(stats.unknown_ufrag + stats.unroutable, 0, "{stats:?}");
+}
+
+/// The `a=fingerprint` value of an SDP.
+fn fingerprint(sdp: &str) -> &str {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=fingerprint:"))
+        .expect("the SDP has a fingerprint")
+}
+
+/// Legs answered with one configuration present its one certificate (no key
+/// generation per call); another configuration has its own.
+#[test]
+fn legs_of_one_config_share_its_dtls_certificate() {
+    let now = epoch();
+    let mut rng = StdRng::seed_from_u64(1);
+    let config = WebRtcConfig::new(GATEWAY.parse().unwrap());
+    let mut answer = |config: &WebRtcConfig, addr: &str| {
+        let (_, offer) = Browser::new(now, addr);
+        let (leg, answer) = WebRtcLeg::accept_offer(now, config, &offer, &mut rng).unwrap();
+        (leg, answer)
+    };
+    let (a, answer_a) = answer(&config, "198.51.100.7:50000");
+    let (b, answer_b) = answer(&config.clone(), "203.0.113.9:40000");
+    assert_ne!(a.local_ufrag(), b.local_ufrag());
+    assert!(fingerprint(&answer_a).starts_with("sha-256 "), "{answer_a}");
+    assert_eq!(fingerprint(&answer_a), fingerprint(&answer_b));
+    let other = WebRtcConfig::new(GATEWAY.parse().unwrap());
+    let (_, answer_c) = answer(&other, "192.0.2.77:30000");
+    assert_ne!(fingerprint(&answer_a), fingerprint(&answer_c));
 }
 
 #[test]
