@@ -15,7 +15,9 @@
 //
 //   node ws_call.mjs --url https://127.0.0.1:8443/healthz --to 600 --tone 440 [--expect 440]
 //        [--seconds 3] [--hangup local|remote|early] [--expect-end 486] [--dtmf 12#]
-//        [--early-seconds 1.5] [--expect-frames held,resumed]
+//        [--early-seconds 1.5] [--expect-frames held,resumed] [--hold]
+// `--hold` holds and resumes the answered call (`hold`, `unhold`) before
+// measuring.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     dtmf: { type: 'string' },
     'early-seconds': { type: 'string' },
     'expect-frames': { type: 'string' },
+    hold: { type: 'boolean', default: false },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -51,7 +54,7 @@ try {
   const page = await context.newPage();
   await page.goto(values.url);
   const result = await page.evaluate(
-    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis }) => {
+    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis, hold }) => {
       const dominant = new Function(`return (${analyse})`)();
       const frames = [];
       const waiters = [];
@@ -154,6 +157,12 @@ try {
       audio.srcObject = stream;
       await audio.play().catch(() => {});
       if (dtmf) await request({ type: 'dtmf', call: 'c1', digits: dtmf, duration_ms: 120 });
+      if (hold) {
+        await request({ type: 'hold', call: 'c1' });
+        await next((f) => f.type === 'held' && f.call === 'c1');
+        await request({ type: 'unhold', call: 'c1' });
+        await next((f) => f.type === 'resumed' && f.call === 'c1');
+      }
       await new Promise((r) => setTimeout(r, 500));
       const measured = await dominant(stream, millis);
       const stats = [...(await pc.getStats()).values()];
@@ -188,6 +197,7 @@ try {
       expectEnd,
       dtmf: values.dtmf,
       earlyMillis: values['early-seconds'] ? Number(values['early-seconds']) * 1000 : 0,
+      hold: values.hold,
     },
   );
   const types = result.frames.map((f) => f.type + (f.sip_status ? `:${f.sip_status}` : ''));

@@ -288,3 +288,27 @@ async fn bad_input_on_the_socket_gets_errors_and_harms_no_call() {
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_resume_from_the_browser_reinvite_the_pbx() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_held_by_browser.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--tone",
+            "440",
+            "--seconds",
+            "2",
+            "--hold",
+            "--expect-frames",
+            "held,resumed",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}

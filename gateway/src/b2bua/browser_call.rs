@@ -116,6 +116,8 @@ pub struct BrowserCall {
     state: CallState,
     answer_sent: bool,
     held_by_remote: bool,
+    /// A `hold`/`unhold` waiting for the PBX: its id and the state asked.
+    pending_hold: Option<(RequestId, bool)>,
 }
 
 impl BrowserCall {
@@ -185,6 +187,7 @@ impl BrowserCall {
             state: CallState::Calling,
             answer_sent: false,
             held_by_remote: false,
+            pending_hold: None,
         })
     }
 
@@ -253,6 +256,34 @@ impl BrowserCall {
                 self.held_by_remote = held;
                 vec![p::hold_state(&self.name, held, EndedBy::Remote)]
             }
+            LegEvent::HoldChanged { held, sdp } => {
+                if let Some(sdp) = sdp
+                    && let Err(e) = svc.media.set_pbx_answer(self.media, utf8(&sdp)).await
+                {
+                    warn!(call = %self.name, error = %e, "PBX answer to a hold not applied");
+                }
+                let mut out = Vec::new();
+                if let Some((id, _)) = self.pending_hold.take() {
+                    out.push(p::ok(&id, serde_json::json!({})));
+                }
+                out.push(p::hold_state(&self.name, held, EndedBy::Local));
+                out
+            }
+            LegEvent::HoldFailed { status } => match self.pending_hold.take() {
+                Some((id, held)) => {
+                    let what = if held { "hold" } else { "resume" };
+                    let e = ProtocolError {
+                        sip_status: Some(status),
+                        ..ProtocolError::new(
+                            Some(id),
+                            ErrorCode::InvalidState,
+                            format!("the PBX refused to {what} ({status})"),
+                        )
+                    };
+                    vec![e.to_frame()]
+                }
+                None => Vec::new(),
+            },
             LegEvent::DtmfInfo { digit, duration_ms } => {
                 vec![p::dtmf(&self.name, digit, duration_ms.unwrap_or(100))]
             }
@@ -297,6 +328,39 @@ impl BrowserCall {
         }
         self.finish(svc).await;
         vec![p::ended(&self.name, EndedBy::Local, None, "hung up")]
+    }
+
+    /// Holds or resumes the call toward the PBX (a re-INVITE); the `ok`
+    /// and the `held`/`resumed` event follow once the PBX answered.
+    pub async fn hold(
+        &mut self,
+        svc: &CallServices,
+        id: &RequestId,
+        held: bool,
+    ) -> Result<(), ProtocolError> {
+        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
+        if self.state != CallState::InCall || self.pending_hold.is_some() {
+            return Err(error(
+                ErrorCode::InvalidState,
+                "hold needs an answered call with no hold in progress".into(),
+            ));
+        }
+        let key = self.sip;
+        let sent = svc
+            .sip
+            .call(move |gw, now, sip| gw.calls.set_hold(now, key, held, sip))
+            .await;
+        match sent {
+            Some(Ok(())) => {
+                self.pending_hold = Some((id.clone(), held));
+                Ok(())
+            }
+            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
+            None => Err(error(
+                ErrorCode::Internal,
+                "the SIP core has stopped".into(),
+            )),
+        }
     }
 
     /// Sends DTMF toward the PBX: RFC 4733 on the PBX's payload type, or

@@ -122,6 +122,20 @@ impl SipCalls {
         }
     }
 
+    /// Holds (or resumes) leg `key` with a re-INVITE.
+    pub fn set_hold(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        held: bool,
+        sip: &mut SipContext<'_>,
+    ) -> Result<(), LegError> {
+        let e = self.calls.get_mut(&key).ok_or(LegError::State("over"))?;
+        let r = e.leg.set_hold(now, held, sip.layer, sip.rng);
+        self.settle(key);
+        r
+    }
+
     /// Sends a DTMF key as SIP INFO on leg `key`.
     pub fn send_dtmf_info(
         &mut self,

@@ -240,14 +240,14 @@ impl Session {
                 c.dtmf(&svc, &id, &digits, duration).await?;
                 Ok(vec![p::ok(&id, json!({}))])
             }
+            Request::Hold { call } => self.hold(&id, &call, true).await,
+            Request::Unhold { call } => self.hold(&id, &call, false).await,
             Request::Candidate { .. } => Ok(Vec::new()),
             Request::Register { .. }
             | Request::Unregister
             | Request::Answer { .. }
             | Request::Ringing { .. }
             | Request::Reject { .. }
-            | Request::Hold { .. }
-            | Request::Unhold { .. }
             | Request::Transfer { .. }
             | Request::Sdp { .. } => Err(err(
                 ErrorCode::Internal,
@@ -293,6 +293,18 @@ impl Session {
                 "ice_servers": [],
             }),
         )])
+    }
+
+    /// `hold`/`unhold`: answered once the PBX has answered the re-INVITE.
+    async fn hold(
+        &mut self,
+        id: &RequestId,
+        call: &str,
+        held: bool,
+    ) -> Result<Vec<Value>, ProtocolError> {
+        let svc = self.config.calls.clone();
+        self.call_mut(id, call)?.hold(&svc, id, held).await?;
+        Ok(Vec::new())
     }
 
     fn call_mut(&mut self, id: &RequestId, name: &str) -> Result<&mut BrowserCall, ProtocolError> {

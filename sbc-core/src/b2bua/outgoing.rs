@@ -101,6 +101,19 @@ pub enum LegEvent {
         /// `inactive`, or the RFC 2543 address 0.0.0.0).
         held: bool,
     },
+    /// The gateway's own re-INVITE (hold or resume, [`OutgoingLeg::set_hold`])
+    /// was answered: `sdp` is the PBX's answer.
+    HoldChanged {
+        /// Whether the call is now held by the gateway's side.
+        held: bool,
+        /// The PBX's answer.
+        sdp: Option<Bytes>,
+    },
+    /// The gateway's re-INVITE was refused; the call goes on as it was.
+    HoldFailed {
+        /// The PBX's status (491 when both sides re-INVITEd at once).
+        status: u16,
+    },
     /// An INFO from the PBX with an `application/dtmf-relay` or
     /// `application/dtmf` body.
     DtmfInfo {
@@ -173,6 +186,10 @@ pub struct OutgoingLeg {
     early_answer: bool,
     dialog: Option<Dialog>,
     ack: Option<Message>,
+    /// The gateway's re-INVITE in progress and the hold state it asks for.
+    reinvite: Option<(TransactionId, bool)>,
+    /// The ACK of the last re-INVITE's 2xx, for its retransmissions.
+    reinvite_ack: Option<Message>,
     auth: Option<DigestClient>,
     challenges: u8,
     new_transactions: Vec<TransactionId>,
@@ -221,6 +238,8 @@ impl OutgoingLeg {
             early_answer: false,
             dialog: None,
             ack: None,
+            reinvite: None,
+            reinvite_ack: None,
             auth: None,
             challenges: 0,
             new_transactions: vec![invite_tx],
@@ -294,6 +313,82 @@ impl OutgoingLeg {
         Ok(())
     }
 
+    /// Puts the call on hold (`held`: the gateway's audio direction
+    /// becomes `sendonly`) or resumes it (`sendrecv`) with a re-INVITE.
+    /// The outcome comes as [`LegEvent::HoldChanged`] or
+    /// [`LegEvent::HoldFailed`].
+    pub fn set_hold(
+        &mut self,
+        now: Instant,
+        held: bool,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), LegError> {
+        if self.state != State::Confirmed {
+            return Err(LegError::State(self.state.name()));
+        }
+        if self.reinvite.is_some() {
+            return Err(LegError::State("renegotiating"));
+        }
+        let direction = if held {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        };
+        let sdp = self.answer_with_direction(direction);
+        let dialog = self.dialog.as_mut().ok_or(LegError::State("unanswered"))?;
+        let mut invite = dialog
+            .request(Method::Invite, rng)
+            .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
+        invite.set_body(Some("application/sdp"), sdp);
+        let id = layer
+            .send_request(now, invite, self.config.next_hop)
+            .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
+        self.reinvite = Some((id, held));
+        self.new_transactions.push(id);
+        Ok(())
+    }
+
+    fn on_reinvite_response(
+        &mut self,
+        status: u16,
+        response: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        let Some((_, held)) = self.reinvite else {
+            return;
+        };
+        match status {
+            100..=199 => {}
+            200..=299 => {
+                self.reinvite = None;
+                let ack = self.dialog.as_mut().map(|d| {
+                    let _ = d.handle_response(response);
+                    d.ack_for_2xx(response, rng)
+                });
+                if let Some(Ok(ack)) = ack {
+                    layer.send_stateless(self.config.next_hop, &ack);
+                    self.reinvite_ack = Some(ack);
+                }
+                self.events.push_back(LegEvent::HoldChanged {
+                    held,
+                    sdp: sdp_body(response),
+                });
+            }
+            _ => {
+                self.reinvite = None;
+                // The offer was not taken: the description stays as before.
+                self.answer_with_direction(if held {
+                    Direction::SendRecv
+                } else {
+                    Direction::SendOnly
+                });
+                self.events.push_back(LegEvent::HoldFailed { status });
+            }
+        }
+    }
+
     /// A response on one of the leg's client transactions.
     pub fn on_response(
         &mut self,
@@ -310,6 +405,11 @@ impl OutgoingLeg {
             Method::Invite if tx == self.invite_tx => {
                 self.on_invite_response(now, status, response, layer, rng);
             }
+            Method::Invite if self.reinvite.is_some_and(|(id, _)| id == tx) => {
+                self.on_reinvite_response(status, response, layer, rng);
+            }
+            // A re-INVITE's 2xx again (its transaction is in Accepted).
+            Method::Invite => self.on_stray_response(response, layer),
             Method::Bye if status >= 200 => self.end(EndCause::LocalHangup),
             _ => {}
         }
@@ -320,7 +420,16 @@ impl OutgoingLeg {
     pub fn on_stray_response(&mut self, response: &Message, layer: &mut TransactionLayer) {
         let is_invite_2xx = response.status().is_some_and(|s| (200..300).contains(&s))
             && response.cseq().is_ok_and(|c| c.method == Method::Invite);
-        if let (true, Some(ack)) = (is_invite_2xx, &self.ack) {
+        if !is_invite_2xx {
+            return;
+        }
+        let seq = response.cseq().map(|c| c.seq).ok();
+        let ack_seq = |ack: &Message| ack.cseq().map(|c| c.seq).ok();
+        let ack = [&self.ack, &self.reinvite_ack]
+            .into_iter()
+            .flatten()
+            .find(|ack| ack_seq(ack) == seq);
+        if let Some(ack) = ack {
             layer.send_stateless(self.config.next_hop, ack);
         }
     }
@@ -534,6 +643,17 @@ impl OutgoingLeg {
         cause: EndCause,
         layer: &mut TransactionLayer,
     ) {
+        if self.reinvite.is_some_and(|(id, _)| id == tx) {
+            let held = self.reinvite.map(|(_, held)| held).unwrap_or(false);
+            self.reinvite = None;
+            self.answer_with_direction(if held {
+                Direction::SendRecv
+            } else {
+                Direction::SendOnly
+            });
+            self.events.push_back(LegEvent::HoldFailed { status: 408 });
+            return;
+        }
         match self.state {
             State::Ended => {}
             // A lost in-dialog request other than BYE (an INFO, say) does

@@ -454,3 +454,51 @@ fn requests_for_another_dialog_get_481() {
     assert_eq!(h.sent_methods(), ["481"]);
     assert!(h.events().is_empty());
 }
+
+#[test]
+fn the_gateway_holds_and_resumes_with_reinvites() {
+    let (mut h, _) = Harness::answered_call();
+    let (leg, layer, rng) = (&mut h.leg, &mut h.layer, &mut h.rng);
+    leg.set_hold(h.now, true, layer, rng).unwrap();
+    let hold = h.sent().remove(0);
+    assert_eq!(hold.method(), Some(&Method::Invite));
+    let body = String::from_utf8_lossy(&hold.body).into_owned();
+    assert!(
+        body.contains("a=sendonly") && body.contains("o=- 7 2 "),
+        "{body}"
+    );
+    let (leg, layer, rng) = (&mut h.leg, &mut h.layer, &mut h.rng);
+    assert!(
+        matches!(
+            leg.set_hold(h.now, false, layer, rng),
+            Err(LegError::State(_))
+        ),
+        "one at a time"
+    );
+    let answer = ANSWER.to_owned() + "a=recvonly\r\n";
+    h.deliver(h.reply(&hold, 200, Some(&answer)));
+    assert_eq!(h.sent_methods(), ["ACK"]);
+    assert_eq!(
+        h.events(),
+        [LegEvent::HoldChanged {
+            held: true,
+            sdp: Some(Bytes::from(answer.clone()))
+        }]
+    );
+    // A retransmitted 2xx of the re-INVITE gets its own ACK again.
+    h.deliver(h.reply(&hold, 200, Some(&answer)));
+    let again = h.sent();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].cseq().unwrap().seq, hold.cseq().unwrap().seq);
+
+    let (leg, layer, rng) = (&mut h.leg, &mut h.layer, &mut h.rng);
+    leg.set_hold(h.now, false, layer, rng).unwrap();
+    let resume = h.sent().remove(0);
+    assert!(String::from_utf8_lossy(&resume.body).contains("a=sendrecv"));
+    h.deliver(h.reply(&resume, 491, None));
+    assert_eq!(h.events(), [LegEvent::HoldFailed { status: 491 }]);
+    assert!(
+        h.leg.is_confirmed(),
+        "a refused re-INVITE leaves the call up"
+    );
+}
