@@ -143,6 +143,18 @@ test('nothing is sent before the session exists: requests reject with not_connec
   );
 });
 
+test('options left undefined take their defaults: the URL is /ws on the page\'s origin', async () => {
+  const sockets = gw.connections.length;
+  const session = await inPage(async () => {
+    const defaulted = new sbc.SbcClient({ url: undefined, token: 'good', pingIntervalMs: undefined });
+    const { session } = await defaulted.connect();
+    defaulted.disconnect();
+    return session;
+  });
+  assert.match(session, /^s\d+$/);
+  assert.equal(gw.connections.length, sockets + 1);
+});
+
 test('an outgoing call: offer with candidates, ringing, early media, answered, in-call requests, ended by the far end', async () => {
   await inPage(() => {
     t.client.once('call', (call) => (t.call = call));

@@ -235,7 +235,7 @@ export class SbcClient extends Emitter {
   /** @param {SbcClientOptions} [options] */
   constructor(options = {}) {
     super();
-    this.#options = { ...DEFAULTS, url: defaultUrl(), token: undefined, ...options };
+    this.#options = { ...DEFAULTS, url: defaultUrl(), token: undefined, ...defined(options) };
     this.#link = {
       options: this.#options,
       iceServers: () => this.#hello?.ice_servers ?? [],
