@@ -245,6 +245,11 @@ export class SbcClient extends Emitter {
     };
   }
 
+  /** @returns {string} the gateway's WebSocket URL */
+  get url() {
+    return this.#options.url;
+  }
+
   /** @returns {ConnectionState} */
   get state() {
     return this.#state;
