@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { launch } from './lib/chromium.mjs';
 import { startFakeGateway } from './lib/fake_gateway.mjs';
 import { answerFor, gatewayOffer } from './lib/sdp.mjs';
+import { dominantFrequency } from './lib/analyse.mjs';
 import { writeToneWav } from './lib/tone.mjs';
 
 const WEB_CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'web-client');
@@ -116,6 +117,48 @@ test('dial, ring, answer, DTMF from the keypad, mute, hold, hang up', async () =
   hangup.ok();
   await callStateIs('ended');
   assert.equal(await byTestId('hangup').isDisabled(), true);
+});
+
+test('the far end is heard: a real WebRTC peer answers and its 440 Hz tone plays in the <audio> element', async () => {
+  // The far end: an RTCPeerConnection in another page, sending the fake
+  // microphone (a 440 Hz tone), answering the offer the page sent.
+  const far = await browser.newPage();
+  try {
+    await far.goto(`${gw.origin}/blank.html`);
+    await byTestId('dial').fill('601');
+    await byTestId('call').click();
+    const call = await gw.next('call');
+    call.ok();
+    const answer = await far.evaluate(async (offer) => {
+      const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      window.pc = new RTCPeerConnection();
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      mic.getTracks().forEach((track) => pc.addTrack(track, mic));
+      await pc.setLocalDescription();
+      while (pc.iceGatheringState !== 'complete') await new Promise((r) => setTimeout(r, 20));
+      return pc.localDescription.sdp;
+    }, call.msg.sdp);
+    gw.send({ type: 'answered', call: call.msg.call, sdp: answer });
+    await callStateIs('in-call');
+    await until(() => softphone.call.pc.connectionState === 'connected');
+    const heard = await page.evaluate(async (analyse) => {
+      const audio = document.getElementById('remote-audio');
+      const measure = new Function(`return (${analyse})`)();
+      return { playing: !audio.paused, ...(await measure(audio.srcObject, 1500)) };
+    }, dominantFrequency.toString());
+    assert.equal(heard.playing, true, 'the <audio> element plays by itself');
+    assert.ok(Math.abs(heard.frequency - 440) <= 2 * (48000 / 8192), `heard ${heard.frequency} Hz`);
+    // The quality panel fills in from getStats.
+    await until(() => document.getElementById('level-out').value > 0 && document.getElementById('level-in').value > 0);
+    await until(() => /\d ms$/.test(document.getElementById('q-rtt').textContent) && /%$/.test(document.getElementById('q-loss').textContent));
+    assert.match(await page.locator('#q-codec').textContent(), /opus/i);
+    assert.match(await page.locator('#timer').textContent(), /^00:0\d$/);
+    await byTestId('hangup').click();
+    (await gw.next('hangup')).ok();
+    await callStateIs('ended');
+  } finally {
+    await far.close();
+  }
 });
 
 test('an incoming call shows its panel; answering it starts the call', async () => {
