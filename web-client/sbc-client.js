@@ -118,6 +118,7 @@ export class Emitter {
   }
 }
 
+/** Reports an error nobody awaits (a throwing handler) without stopping the caller. */
 function report(err) {
   if (typeof globalThis.reportError === 'function') globalThis.reportError(err);
   else setTimeout(() => { throw err; });
