@@ -218,6 +218,7 @@ function onIncoming(call) {
   });
   status(`Incoming call from ${partyName(call)}.`);
   render();
+  $('answer').focus(); // the panel is an alert dialog: focus goes to it
 }
 
 async function placeCall() {
