@@ -134,6 +134,12 @@ unshare "${unshare_args[@]}" bash -c \
     'ip link set lo up && cargo nextest run --workspace --locked --offline --no-fail-fast'
 stage_done
 
+# The protocol schema and the web client's own tests (node:test files in e2e/,
+# a scripted gateway and headless Chromium), in a namespace of their own.
+stage "web client and protocol schema (node --test, private network namespace)"
+unshare "${unshare_args[@]}" bash -c 'ip link set lo up && cd e2e && node --test'
+stage_done
+
 stage "doctests"
 cargo test --doc --workspace --locked
 stage_done

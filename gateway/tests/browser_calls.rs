@@ -312,3 +312,28 @@ async fn hold_and_resume_from_the_browser_reinvite_the_pbx() {
     sipp_passed(pbx).await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_client_calls_600_on_the_demo_pbx_and_hears_its_own_tone() {
+    let gw = start_gateway("").await;
+    let url = format!("https://{}/", gw.http.local_addr);
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["softphone_call.mjs", "--url", &url, "--to", "600"])
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
+    let result: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}

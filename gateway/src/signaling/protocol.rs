@@ -306,6 +306,20 @@ pub fn parse_frame(text: &str) -> Result<Frame, ProtocolError> {
     Ok(Frame { id, request })
 }
 
+/// The `id` of a frame, if it is a JSON object with a string or number
+/// `id` (for answering a frame that is not otherwise handled).
+pub fn request_id_of(text: &str) -> Option<RequestId> {
+    if text.len() > MAX_FRAME {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: Option<Value>,
+    }
+    let id = serde_json::from_str::<IdOnly>(text).ok()?.id?;
+    matches!(id, Value::String(_) | Value::Number(_)).then_some(id)
+}
+
 /// The checks serde cannot express.
 fn check(request: &Request) -> Result<(), String> {
     let name_ok = |call: &str| !call.is_empty() && call.len() <= 64;

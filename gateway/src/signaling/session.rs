@@ -95,6 +95,8 @@ struct Session {
     calls: HashMap<String, BrowserCall>,
     by_sip: HashMap<CallKey, String>,
     by_media: HashMap<MediaCallId, String>,
+    /// `hello` came with a missing or bad token: the socket closes.
+    refused_token: bool,
 }
 
 /// Serves one WebSocket until it closes; every call of it ends then.
@@ -111,6 +113,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
         calls: HashMap::new(),
         by_sip: HashMap::new(),
         by_media: HashMap::new(),
+        refused_token: false,
     };
     let mut window = RateWindow {
         start: now(),
@@ -124,7 +127,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
                     match window.check(now(), &config.limits) {
                         Verdict::Handle => session.on_text(text.as_str()).await,
                         Verdict::Refuse => vec![ProtocolError::new(
-                            None,
+                            p::request_id_of(text.as_str()),
                             ErrorCode::RateLimited,
                             "too many frames; slow down",
                         )
@@ -147,7 +150,8 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
             Some(event) = sip_rx.recv() => session.on_sip(event).await,
             Some(event) = media_rx.recv() => session.on_media(event).await,
         };
-        if send_all(&mut socket, out).await.is_err() {
+        if send_all(&mut socket, out).await.is_err() || session.refused_token {
+            // PROTOCOL.md: a missing or bad token closes the socket.
             break;
         }
     }
@@ -272,6 +276,7 @@ impl Session {
                 .ok_or("a token is required")
                 .and_then(|t| key.verify(t, now).map_err(|_| "invalid token"));
             if let Err(why) = verdict {
+                self.refused_token = true;
                 return Err(ProtocolError::new(
                     Some(id.clone()),
                     ErrorCode::Unauthorized,

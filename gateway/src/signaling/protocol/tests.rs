@@ -105,3 +105,14 @@ fn answers_and_events_have_the_protocol_shape() {
         json!({"type":"answered","call":"c1","sdp":"v=0"})
     );
 }
+
+#[test]
+fn the_id_of_a_frame_is_read_without_checking_the_rest() {
+    assert_eq!(request_id_of(r#"{"type":"ping","id":7}"#), Some(json!(7)));
+    assert_eq!(
+        request_id_of(r#"{"id":"x","whatever":[1]}"#),
+        Some(json!("x"))
+    );
+    assert_eq!(request_id_of(r#"{"id":{"a":1}}"#), None);
+    assert_eq!(request_id_of("not json"), None);
+}
