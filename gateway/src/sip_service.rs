@@ -5,6 +5,7 @@
 //! 483), calls from SIP get 480 (no route to a browser yet), requests for
 //! dialogs we do not have get 481.
 
+use crate::b2bua::registrations::Registrations;
 use crate::b2bua::sip_calls::SipCalls;
 use crate::runtime::sip_core::{SipContext, TransactionUser, reason_phrase};
 use rand::RngCore;
@@ -20,6 +21,8 @@ pub struct GatewayService {
     user_agent: String,
     /// The SIP legs of browser calls.
     pub calls: SipCalls,
+    /// The browser users' registrations at the PBX.
+    pub registrations: Registrations,
 }
 
 impl GatewayService {
@@ -29,6 +32,7 @@ impl GatewayService {
             policy: UasPolicy::default(),
             user_agent,
             calls: SipCalls::default(),
+            registrations: Registrations::default(),
         }
     }
 
@@ -88,6 +92,9 @@ impl GatewayService {
 
 impl TransactionUser for GatewayService {
     fn on_event(&mut self, now: Instant, event: TransactionEvent, sip: &mut SipContext<'_>) {
+        let Some(event) = self.registrations.on_event(now, event, sip) else {
+            return;
+        };
         let Some(event) = self.calls.on_event(now, event, sip) else {
             return;
         };
@@ -101,6 +108,14 @@ impl TransactionUser for GatewayService {
             }
             _ => {}
         }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.registrations.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant, sip: &mut SipContext<'_>) {
+        self.registrations.handle_timeout(now, sip);
     }
 }
 

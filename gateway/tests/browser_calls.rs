@@ -337,3 +337,72 @@ async fn the_web_client_calls_600_on_the_demo_pbx_and_hears_its_own_tone() {
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
 }
+
+/// Runs `e2e/ws_register.mjs` against `gw`; its JSON line.
+async fn ws_register(gw: &App, args: &[&str]) -> Value {
+    let url = format!("wss://{}/ws", gw.http.local_addr);
+    let mut all = vec!["ws_register.mjs".to_owned(), "--url".into(), url];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(&all)
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
+    serde_json::from_str(line).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_answers_the_challenge_refreshes_and_unregisters() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let registrar = sipp("uas_registrar.xml", port, &[]);
+    let result = ws_register(
+        &gw,
+        &[
+            "--user",
+            "alice",
+            "--password",
+            "wonderland",
+            "--hold-seconds",
+            "4",
+        ],
+    )
+    .await;
+    assert_eq!(result["ok"], true, "{result}");
+    // SIPp passes only if the credentials were right, the binding was
+    // refreshed before its 4 s ran out, and then removed.
+    sipp_passed(registrar).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_registration_is_an_error_and_an_event() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let mut registrar = sipp("uas_registrar.xml", port, &[]);
+    let result = ws_register(
+        &gw,
+        &[
+            "--user",
+            "alice",
+            "--password",
+            "wrong",
+            "--expect-fail",
+            "403",
+        ],
+    )
+    .await;
+    let _ = registrar.kill();
+    let _ = registrar.wait();
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}

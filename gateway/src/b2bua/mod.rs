@@ -6,6 +6,9 @@
 //!   events to the signaling session that owns the call.
 //! - [`browser_call`]: one browser-placed call as the signaling session
 //!   drives it: media runtime and SIP leg in step, protocol events out.
+//! - [`registrations`]: the browser users' registrations at the PBX, in
+//!   the SIP core next to the call legs.
 
 pub mod browser_call;
+pub mod registrations;
 pub mod sip_calls;

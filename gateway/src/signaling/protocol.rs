@@ -443,6 +443,18 @@ pub fn hold_state(call: &str, held: bool, by: EndedBy) -> Value {
     json!({"type": ty, "call": call, "by": by.as_str()})
 }
 
+/// `registration`: the state of the session's registration changed.
+pub fn registration(state: &str, sip_status: Option<u16>, reason: Option<&str>) -> Value {
+    let mut v = json!({"type": "registration", "state": state});
+    if let Some(s) = sip_status {
+        v["sip_status"] = s.into();
+    }
+    if let Some(r) = reason {
+        v["reason"] = r.into();
+    }
+    v
+}
+
 /// `dtmf` from the PBX.
 pub fn dtmf(call: &str, digit: char, duration_ms: u32) -> Value {
     json!({"type": "dtmf", "call": call, "digit": digit.to_string(), "duration_ms": duration_ms})

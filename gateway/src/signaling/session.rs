@@ -10,15 +10,18 @@
 use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
 use super::token::TokenKey;
 use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
+use crate::b2bua::registrations::{RegEvent, RegKey, Register};
 use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
 use crate::runtime::media::{MediaCallId, MediaEvent};
 use crate::runtime::sip_core::now;
 use axum::extract::ws::{Message, WebSocket};
 use rand::RngCore;
+use sbc_core::b2bua::RegistrationEvent;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tracing::{debug, info};
 
@@ -97,12 +100,26 @@ struct Session {
     by_media: HashMap<MediaCallId, String>,
     /// `hello` came with a missing or bad token: the socket closes.
     refused_token: bool,
+    /// Where the registration's events go.
+    reg_events: UnboundedSender<RegEvent>,
+    /// The registration at the PBX, if any.
+    registration: Option<RegKey>,
+    /// Whether it is registered (the first 2xx came).
+    registered: bool,
+    /// A `register` waiting for the registrar's answer.
+    pending_register: Option<RequestId>,
+    /// An `unregister` waiting for it.
+    pending_unregister: Option<RequestId>,
 }
+
+/// Longest `domain` of a `register`.
+const MAX_DOMAIN: usize = 253;
 
 /// Serves one WebSocket until it closes; every call of it ends then.
 pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
     let (sip_tx, mut sip_rx) = unbounded_channel::<SipCallEvent>();
     let (media_tx, mut media_rx) = unbounded_channel::<MediaEvent>();
+    let (reg_tx, mut reg_rx) = unbounded_channel::<RegEvent>();
     let mut session = Session {
         config: config.clone(),
         sinks: EventSinks {
@@ -114,6 +131,11 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
         by_sip: HashMap::new(),
         by_media: HashMap::new(),
         refused_token: false,
+        reg_events: reg_tx,
+        registration: None,
+        registered: false,
+        pending_register: None,
+        pending_unregister: None,
     };
     let mut window = RateWindow {
         start: now(),
@@ -149,6 +171,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
             },
             Some(event) = sip_rx.recv() => session.on_sip(event).await,
             Some(event) = media_rx.recv() => session.on_media(event).await,
+            Some(event) = reg_rx.recv() => session.on_registration(event),
         };
         if send_all(&mut socket, out).await.is_err() || session.refused_token {
             // PROTOCOL.md: a missing or bad token closes the socket.
@@ -247,9 +270,14 @@ impl Session {
             Request::Hold { call } => self.hold(&id, &call, true).await,
             Request::Unhold { call } => self.hold(&id, &call, false).await,
             Request::Candidate { .. } => Ok(Vec::new()),
-            Request::Register { .. }
-            | Request::Unregister
-            | Request::Answer { .. }
+            Request::Register {
+                user,
+                password,
+                domain,
+                expires,
+            } => self.register(&id, user, password, domain, expires).await,
+            Request::Unregister => Ok(self.unregister(&id)),
+            Request::Answer { .. }
             | Request::Ringing { .. }
             | Request::Reject { .. }
             | Request::Transfer { .. }
@@ -298,6 +326,132 @@ impl Session {
                 "ice_servers": [],
             }),
         )])
+    }
+
+    /// `register`: answered once the registrar has (`ok`, or
+    /// `registration_failed` with its status). A registration in place is
+    /// replaced.
+    async fn register(
+        &mut self,
+        id: &RequestId,
+        user: String,
+        password: Option<String>,
+        domain: Option<String>,
+        expires: Option<u32>,
+    ) -> Result<Vec<Value>, ProtocolError> {
+        let err = |code, message: &str| ProtocolError::new(Some(id.clone()), code, message);
+        if self.pending_register.is_some() || self.pending_unregister.is_some() {
+            return Err(err(
+                ErrorCode::InvalidState,
+                "a registration change is in progress",
+            ));
+        }
+        let user_ok = user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/".contains(c));
+        if !user_ok {
+            return Err(err(
+                ErrorCode::BadRequest,
+                "user has characters a SIP user cannot",
+            ));
+        }
+        let svc = self.config.calls.clone();
+        let domain = domain.unwrap_or_else(|| svc.pbx.target.to_string());
+        let domain_ok = !domain.is_empty()
+            && domain.len() <= MAX_DOMAIN
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+        if !domain_ok {
+            return Err(err(
+                ErrorCode::BadRequest,
+                "domain must be a host name or address",
+            ));
+        }
+        if let Some(old) = self.registration.take() {
+            svc.sip
+                .spawn(move |gw, now, sip| gw.registrations.unregister(now, old, sip));
+        }
+        let register = Register {
+            registrar: svc.pbx.next_hop,
+            user,
+            domain,
+            password,
+            expires: expires.unwrap_or(600),
+            user_agent: svc.user_agent.clone(),
+        };
+        let events = self.reg_events.clone();
+        let started = svc
+            .sip
+            .call(move |gw, now, sip| gw.registrations.start(now, register, events, sip))
+            .await;
+        match started {
+            Some(Ok(key)) => {
+                self.registration = Some(key);
+                self.registered = false;
+                self.pending_register = Some(id.clone());
+                Ok(Vec::new())
+            }
+            Some(Err(why)) => Err(err(ErrorCode::Internal, &why)),
+            None => Err(err(ErrorCode::Internal, "the SIP core has stopped")),
+        }
+    }
+
+    /// `unregister`: answered once the binding is removed (at once when
+    /// there is none).
+    fn unregister(&mut self, id: &RequestId) -> Vec<Value> {
+        let Some(key) = self.registration else {
+            return vec![p::ok(id, json!({}))];
+        };
+        self.pending_unregister = Some(id.clone());
+        self.config
+            .calls
+            .sip
+            .spawn(move |gw, now, sip| gw.registrations.unregister(now, key, sip));
+        Vec::new()
+    }
+
+    fn on_registration(&mut self, event: RegEvent) -> Vec<Value> {
+        if self.registration != Some(event.key) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        match event.event {
+            RegistrationEvent::Registered { .. } => {
+                if let Some(id) = self.pending_register.take() {
+                    out.push(p::ok(&id, json!({})));
+                }
+                if !self.registered {
+                    self.registered = true;
+                    out.push(p::registration("registered", None, None));
+                }
+            }
+            RegistrationEvent::Failed { status, reason } => {
+                self.registration = None;
+                self.registered = false;
+                if let Some(id) = self.pending_register.take() {
+                    let e = ProtocolError {
+                        sip_status: Some(status),
+                        ..ProtocolError::new(
+                            Some(id),
+                            ErrorCode::RegistrationFailed,
+                            format!("the registrar answered {status} {reason}"),
+                        )
+                    };
+                    out.push(e.to_frame());
+                }
+                out.push(p::registration("failed", Some(status), Some(&reason)));
+            }
+            RegistrationEvent::Unregistered => {
+                self.registration = None;
+                self.registered = false;
+                if let Some(id) = self.pending_unregister.take() {
+                    out.push(p::ok(&id, json!({})));
+                }
+                out.push(p::registration("unregistered", None, None));
+            }
+        }
+        out
     }
 
     /// `hold`/`unhold`: answered once the PBX has answered the re-INVITE.
@@ -371,9 +525,13 @@ impl Session {
         }
     }
 
-    /// The socket is gone: every call ends.
+    /// The socket is gone: every call ends, the registration is removed.
     async fn close(&mut self) {
         let svc = self.config.calls.clone();
+        if let Some(key) = self.registration.take() {
+            svc.sip
+                .spawn(move |gw, now, sip| gw.registrations.unregister(now, key, sip));
+        }
         for (_, mut call) in self.calls.drain() {
             let _ = call.hangup(&svc).await;
         }

@@ -8,7 +8,9 @@
 //! - [`outgoing`]: the SIP leg of a call the browser places: INVITE with
 //!   the gateway's own Call-ID, tags, Via and Contact; provisional and
 //!   final responses, digest challenges, ACK, CANCEL and BYE; and the
-//!   events the signaling layer turns into protocol frames.
+//!   events the signaling layer turns into protocol frames;
+//! - [`registration`]: a browser user's registration at the PBX with the
+//!   gateway's Contact (digest, refresh, removal).
 //!
 //! Nothing of the browser's side is copied into the SIP leg but the dialled
 //! target, the translated SDP and the headers the policy lets through, so
@@ -16,8 +18,10 @@
 
 pub mod header_policy;
 pub mod outgoing;
+pub mod registration;
 pub mod target;
 
 pub use header_policy::{HeaderError, HeaderPolicy};
 pub use outgoing::{EndCause, LegError, LegEvent, OutgoingConfig, OutgoingLeg};
+pub use registration::{Registration, RegistrationConfig, RegistrationEvent};
 pub use target::{PbxTarget, RouteError};
