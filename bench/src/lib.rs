@@ -7,8 +7,8 @@
 //! optimiser. [`CountingAlloc`] counts the allocations of either path.
 //!
 //! The workload of the relay benchmark (`--bin relay`) is in [`relay`]; the
-//! comparison of our media relay with rtpengine is being built in
-//! [`versus`].
+//! comparison of our media relay with rtpengine (`--bin relay_vs_rtpengine`)
+//! is in [`versus`].
 
 mod alloc;
 pub mod relay;
