@@ -60,6 +60,7 @@ as_root() {
 stage "system packages"
 declare -A package_of=(
     [sipp]=sip-tester
+    [rtpengine]=rtpengine-daemon
     [chromium]=chromium
     [node]=nodejs
     [npm]=npm

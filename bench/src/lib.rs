@@ -6,10 +6,13 @@
 //! that they read the same values and the benchmark can hide them from the
 //! optimiser. [`CountingAlloc`] counts the allocations of either path.
 //!
-//! The workload of the relay benchmark (`--bin relay`) is in [`relay`].
+//! The workload of the relay benchmark (`--bin relay`) is in [`relay`]; the
+//! comparison of our media relay with rtpengine (`--bin relay_vs_rtpengine`)
+//! is in [`versus`].
 
 mod alloc;
 pub mod relay;
+pub mod versus;
 
 pub use alloc::{CountingAlloc, count_allocations, live_bytes};
 
