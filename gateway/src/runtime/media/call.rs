@@ -501,9 +501,12 @@ fn send_to_pbx(rtp: &UdpSocket, rtcp: &UdpSocket, a: &mut Answered, is_rtcp: boo
     let (socket, dest) = if !is_rtcp || a.pbx.rtcp_mux {
         (rtp, dest)
     } else {
+        // The PBX's `a=rtcp` port when it gave one (at the address its
+        // media really comes from, once latched), else the port above RTP.
         let rtcp_dest = match (a.rtp.latched(), a.pbx.rtcp) {
-            (None, Some(addr)) => addr,
-            _ => SocketAddr::new(dest.ip(), dest.port().wrapping_add(1)),
+            (Some(latched), Some(rtcp)) => SocketAddr::new(latched.ip(), rtcp.port()),
+            (None, Some(rtcp)) => rtcp,
+            (_, None) => SocketAddr::new(dest.ip(), dest.port().wrapping_add(1)),
         };
         (rtcp, rtcp_dest)
     };

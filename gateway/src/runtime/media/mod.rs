@@ -319,9 +319,7 @@ impl MediaRuntime {
 /// Binds the browser-side socket and starts the media task.
 pub async fn start_media(settings: MediaSettings) -> Result<MediaRuntime, MediaError> {
     let ports = Arc::new(RtpPorts::new(settings.sip_ip, settings.rtp_ports.clone())?);
-    let socket = UdpSocket::bind(settings.webrtc_bind)
-        .await
-        .map_err(MediaError::Io)?;
+    let socket = bind_shared_socket(settings.webrtc_bind).map_err(MediaError::Io)?;
     let port = socket.local_addr().map_err(MediaError::Io)?.port();
     let webrtc_addr = SocketAddr::new(settings.public_ip, port);
     let (commands, commands_rx) = mpsc::channel(256);
@@ -553,6 +551,26 @@ impl MediaTask {
             self.remove(id);
         }
     }
+}
+
+/// Receive buffer asked for on the shared browser-side socket: every
+/// browser leg's packets queue there while the media task is busy, and the
+/// kernel's default (about 200 KB) overflowed in the rtpengine comparison
+/// at 200 calls when the task was descheduled for tens of milliseconds
+/// (docs/benchmarks.md). The kernel caps it at `net.core.rmem_max`.
+const SHARED_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
+/// The one UDP socket of every browser leg, with a large receive buffer.
+fn bind_shared_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(SHARED_SOCKET_BUFFER) {
+        debug!(error = %e, "cannot enlarge the browser-side receive buffer");
+    }
+    let _ = socket.set_send_buffer_size(SHARED_SOCKET_BUFFER);
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket.into())
 }
 
 /// Hands every datagram of one PBX-side socket to the media task.
