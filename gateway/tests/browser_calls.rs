@@ -47,11 +47,10 @@ fn tempdir() -> PathBuf {
     dir
 }
 
-/// Runs `e2e/ws_call.mjs` against `gw` with `args`; its JSON line.
-async fn ws_call(gw: &App, args: &[&str]) -> Value {
-    let url = format!("https://{}/healthz", gw.http.local_addr);
-    let mut all = vec!["ws_call.mjs".to_owned(), "--url".into(), url];
-    all.extend(args.iter().map(|a| (*a).to_owned()));
+/// Runs the `e2e/` script `script` with `args`; its JSON line.
+async fn run_node(script: &str, args: Vec<String>) -> Value {
+    let mut all = vec![script.to_owned()];
+    all.extend(args);
     let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -67,9 +66,28 @@ async fn ws_call(gw: &App, args: &[&str]) -> Value {
     let line = stdout
         .lines()
         .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON from ws_call.mjs:\n{stdout}\n{stderr}"));
+        .unwrap_or_else(|| panic!("no JSON from {script}:\n{stdout}\n{stderr}"));
     println!("{line}");
     serde_json::from_str(line).unwrap()
+}
+
+/// `--url <gateway url><path>` followed by `args`.
+fn url_and(gw: &App, scheme: &str, path: &str, args: &[&str]) -> Vec<String> {
+    let url = format!("{scheme}://{}{path}", gw.http.local_addr);
+    ["--url".to_owned(), url]
+        .into_iter()
+        .chain(args.iter().map(|a| (*a).to_owned()))
+        .collect()
+}
+
+/// Runs `e2e/ws_call.mjs` against `gw` with `args`.
+async fn ws_call(gw: &App, args: &[&str]) -> Value {
+    run_node("ws_call.mjs", url_and(gw, "https", "/healthz", args)).await
+}
+
+/// Runs `e2e/ws_register.mjs` against `gw` with `args`.
+async fn ws_register(gw: &App, args: &[&str]) -> Value {
+    run_node("ws_register.mjs", url_and(gw, "wss", "/ws", args)).await
 }
 
 fn assert_ok(result: &Value) {
@@ -267,24 +285,7 @@ async fn browser_dtmf_reaches_the_pbx_as_rfc4733_on_its_payload_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_on_the_socket_gets_errors_and_harms_no_call() {
     let gw = start_gateway("").await;
-    let url = format!("https://{}/healthz", gw.http.local_addr);
-    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["ws_bad_input.mjs", "--url", &url])
-            .current_dir(e2e)
-            .output()
-            .expect("node is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .expect("a JSON line");
-    let result: Value = serde_json::from_str(line).unwrap();
+    let result = run_node("ws_bad_input.mjs", url_and(&gw, "https", "/healthz", &[])).await;
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
 }
@@ -316,50 +317,10 @@ async fn hold_and_resume_from_the_browser_reinvite_the_pbx() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_client_calls_600_on_the_demo_pbx_and_hears_its_own_tone() {
     let gw = start_gateway("").await;
-    let url = format!("https://{}/", gw.http.local_addr);
-    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["softphone_call.mjs", "--url", &url, "--to", "600"])
-            .current_dir(e2e)
-            .output()
-            .expect("node is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .expect("a JSON line");
-    let result: Value = serde_json::from_str(line).unwrap();
+    let args = url_and(&gw, "https", "/", &["--to", "600"]);
+    let result = run_node("softphone_call.mjs", args).await;
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
-}
-
-/// Runs `e2e/ws_register.mjs` against `gw`; its JSON line.
-async fn ws_register(gw: &App, args: &[&str]) -> Value {
-    let url = format!("wss://{}/ws", gw.http.local_addr);
-    let mut all = vec!["ws_register.mjs".to_owned(), "--url".into(), url];
-    all.extend(args.iter().map(|a| (*a).to_owned()));
-    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(&all)
-            .current_dir(e2e)
-            .output()
-            .expect("node is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .expect("a JSON line");
-    serde_json::from_str(line).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

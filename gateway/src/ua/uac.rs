@@ -11,7 +11,6 @@
 
 use crate::runtime::sip_core::{SipContext, TransactionUser};
 use bytes::Bytes;
-use sbc_core::sip::auth_header::{AuthRole, Challenge};
 use sbc_core::sip::dialog::Dialog;
 use sbc_core::sip::digest::DigestClient;
 use sbc_core::sip::headers::HeaderAccess;
@@ -257,19 +256,11 @@ impl LoadUac {
             return self.fail(n, "challenged again after answering".into());
         }
         call.challenges += 1;
-        let challenges: Vec<(AuthRole, Challenge<'_>)> = response
-            .headers
-            .iter()
-            .filter_map(|h| {
-                let role = AuthRole::from_challenge_header(h.name)?;
-                Challenge::parse(&h.value).ok().map(|c| (role, c))
-            })
-            .collect();
         let client = call
             .auth
             .get_or_insert_with(|| DigestClient::new(user, password));
         let uri = self.config.request_uri.clone();
-        let credentials = match client.respond(&challenges, "INVITE", &uri, sip.rng) {
+        let credentials = match client.respond_to(response, "INVITE", &uri, sip.rng) {
             Ok(c) => c,
             Err(e) => return self.fail(n, format!("cannot answer the challenge: {e}")),
         };

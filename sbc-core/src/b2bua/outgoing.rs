@@ -16,7 +16,6 @@
 //! route their events back; in-dialog requests are routed by Call-ID.
 
 use crate::sdp::{Direction, Limits as SdpLimits, SessionDescription};
-use crate::sip::auth_header::{AuthRole, Challenge};
 use crate::sip::dialog::Dialog;
 use crate::sip::digest::DigestClient;
 use crate::sip::headers::HeaderAccess;
@@ -609,19 +608,11 @@ impl OutgoingLeg {
             return Err(rejected());
         }
         self.challenges += 1;
-        let challenges: Vec<(AuthRole, Challenge<'_>)> = response
-            .headers
-            .iter()
-            .filter_map(|h| {
-                let role = AuthRole::from_challenge_header(h.name)?;
-                Challenge::parse(&h.value).ok().map(|c| (role, c))
-            })
-            .collect();
         let client = self
             .auth
             .get_or_insert_with(|| DigestClient::new(user, password));
         let credentials = client
-            .respond(&challenges, "INVITE", &self.config.request_uri, rng)
+            .respond_to(response, "INVITE", &self.config.request_uri, rng)
             .map_err(|_| rejected())?;
         let mut next = next_attempt(&self.invite, rng).map_err(|_| rejected())?;
         for header in credentials {

@@ -10,7 +10,6 @@
 //!                        └ other failure ─▶ Failed           unregister ──Expires: 0──▶ Unregistered
 //! ```
 
-use crate::sip::auth_header::{AuthRole, Challenge};
 use crate::sip::digest::DigestClient;
 use crate::sip::headers::HeaderAccess;
 use crate::sip::request::{CallId, LocalVia, RequestBuilder, Tag};
@@ -309,19 +308,11 @@ impl Registration {
             .credentials
             .clone()
             .ok_or("challenged, and no password was given")?;
-        let challenges: Vec<(AuthRole, Challenge<'_>)> = response
-            .headers
-            .iter()
-            .filter_map(|h| {
-                let role = AuthRole::from_challenge_header(h.name)?;
-                Challenge::parse(&h.value).ok().map(|c| (role, c))
-            })
-            .collect();
         let client = self
             .auth
             .get_or_insert_with(|| DigestClient::new(user, password));
         client
-            .respond(&challenges, "REGISTER", &self.config.request_uri, rng)
+            .respond_to(response, "REGISTER", &self.config.request_uri, rng)
             .map(|_| ())
             .map_err(|e| format!("cannot answer the challenge: {e}"))
     }

@@ -124,6 +124,26 @@ impl DigestClient {
         self.authorize(method, uri)
     }
 
+    /// [`Self::respond`] to every challenge header (`WWW-Authenticate`,
+    /// `Proxy-Authenticate`) of `response`, a 401 or 407.
+    pub fn respond_to(
+        &mut self,
+        response: &crate::sip::Message,
+        method: &str,
+        uri: &str,
+        rng: &mut (impl RngCore + ?Sized),
+    ) -> Result<Vec<AuthHeader>, DigestError> {
+        let challenges: Vec<(AuthRole, Challenge<'_>)> = response
+            .headers
+            .iter()
+            .filter_map(|h| {
+                let role = AuthRole::from_challenge_header(h.name)?;
+                Challenge::parse(&h.value).ok().map(|c| (role, c))
+            })
+            .collect();
+        self.respond(&challenges, method, uri, rng)
+    }
+
     /// Credentials for a new request `method uri` from the remembered nonces,
     /// each with the next nonce count; empty before any challenge. A realm
     /// whose nonce count is exhausted is forgotten, so that it challenges
