@@ -56,6 +56,39 @@ impl Browser {
         (b, offer.to_sdp_string())
     }
 
+    /// A browser at `addr` with str0m's default codecs answering the
+    /// gateway's `offer` (a call from the PBX), and its SDP answer.
+    pub(crate) fn answering(now: Instant, addr: &str, offer: &str) -> (Self, String) {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
+            .set_stats_interval(None)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let offer = str0m::change::SdpOffer::from_sdp_string(offer).expect("the offer parses");
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .expect("the browser accepts the offer")
+            .to_sdp_string();
+        let mid = answer
+            .lines()
+            .find_map(|l| l.strip_prefix("a=mid:"))
+            .map(|m| Mid::from(m.trim()))
+            .expect("the answer has a mid");
+        let b = Self {
+            rtc,
+            addr,
+            mid,
+            pending: None,
+            rtp: Vec::new(),
+            connected: false,
+            silent: false,
+            deadline: now,
+        };
+        (b, answer)
+    }
+
     pub(crate) fn accept_answer(&mut self, answer: &str) {
         let answer = SdpAnswer::from_sdp_string(answer).expect("the answer parses");
         let pending = self.pending.take().unwrap();

@@ -13,6 +13,12 @@ pub enum WebRtcError {
     /// fingerprint, conflicting attributes).
     #[error("the browser's SDP offer cannot be answered: {0}")]
     OfferRejected(String),
+    /// The browser's answer to the gateway's offer cannot be used.
+    #[error("the browser's SDP answer cannot be used: {0}")]
+    AnswerRejected(String),
+    /// An answer came, and no offer of the gateway's was waiting for one.
+    #[error("no offer of the gateway's is waiting for an answer")]
+    NoPendingOffer,
     /// The offer has no audio m-line.
     #[error("the browser's SDP offer has no audio m-line")]
     NoAudio,

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rand::RngCore;
-use str0m::change::SdpOffer;
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::{Codec, FormatParams, PayloadParams};
-use str0m::media::{Frequency, Mid};
+use str0m::media::{Direction, Frequency, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{Extension, RtpWrite, SeqNo};
 use str0m::{Candidate, IceConnectionState, IceCreds, Input, Rtc, RtcError};
@@ -170,6 +170,8 @@ pub struct WebRtcLeg {
     state: State,
     consent: Consent,
     audio: Mid,
+    /// Our offer, until the browser's answer (calls from the PBX).
+    pending_offer: Option<SdpPendingOffer>,
     tx_seq: Option<u64>,
     srtp: Option<SrtpProfile>,
     probes_in: VecDeque<(u32, u16, usize, usize)>,
@@ -218,48 +220,7 @@ impl WebRtcLeg {
             ufrag: ice_chars(rng, 16),
             pass: ice_chars(rng, 32),
         };
-        let allows = |c: SdpCodec| codecs.iter().any(|a| a.same_family(&c));
-        let crypto = config.dtls.crypto().clone();
-        let mut builder = Rtc::builder()
-            .set_rtp_mode(true)
-            .set_ice_lite(true)
-            .set_local_ice_credentials(creds.clone())
-            .set_crypto_provider(crypto.clone())
-            .set_dtls_cert(config.dtls.cert())
-            .set_stats_interval(None)
-            // Audio level and mid only. Not transport-cc: the leg does no
-            // bandwidth estimation, and with transport-cc str0m keeps a
-            // record of each of the last 1000 packets sent (~88 KB per
-            // call, see docs/benchmarks.md) and sends feedback per packet
-            // received. Nor abs-send-time (also for estimation), nor the
-            // video extensions.
-            .clear_extension_map()
-            .set_extension(1, Extension::AudioLevel)
-            .set_extension(4, Extension::RtpMid)
-            .clear_codecs()
-            .enable_opus(allows(SdpCodec::Opus), false)
-            .enable_g722(allows(SdpCodec::G722), false)
-            .enable_pcmu(allows(SdpCodec::Pcmu), false)
-            .enable_pcma(allows(SdpCodec::Pcma), false);
-        // RFC 4733 DTMF at each audio clock rate: str0m adds no
-        // telephone-event on its own, and without it the browser's key
-        // presses never reach the bridge.
-        if allows(SdpCodec::TelephoneEvent { clock_rate: 8000 }) {
-            for (pt, rate) in TELEPHONE_EVENTS {
-                builder.codec_config().add_config(
-                    pt.into(),
-                    None,
-                    Codec::Tele,
-                    rate,
-                    None,
-                    FormatParams::default(),
-                );
-            }
-        }
-        let mut rtc = builder.build(now);
-        let host = Candidate::host(config.local_addr, "udp")
-            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
-        rtc.add_local_candidate(host);
+        let mut rtc = build_rtc(now, config, codecs, &creds)?;
         let offer = SdpOffer::from_sdp_string(offer)
             .map_err(|e| WebRtcError::OfferSyntax(e.to_string()))?;
         let answer = rtc
@@ -267,24 +228,79 @@ impl WebRtcLeg {
             .accept_offer(offer)
             .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?
             .to_sdp_string();
+        let audio = audio_mid(&answer)
+            .filter(|mid| rtc.media(*mid).is_some())
+            .ok_or(WebRtcError::NoAudio)?;
+        drop_resend_ratio_cap(&mut rtc, audio);
+        let leg = Self::with_rtc(now, config, rtc, creds, audio, None);
+        debug!(ufrag = %leg.local_ufrag, "webrtc leg answered the offer");
+        Ok((leg, answer))
+    }
+
+    /// Offers audio with `codecs` to the browser (a call from the PBX):
+    /// returns the leg and the SDP offer (ICE-lite, one host candidate,
+    /// `setup:actpass`, BUNDLE, rtcp-mux). The leg takes part in ICE and
+    /// DTLS at once; [`Self::accept_answer`] completes the negotiation.
+    pub fn create_offer(
+        now: Instant,
+        config: &WebRtcConfig,
+        codecs: &[SdpCodec],
+        rng: &mut impl RngCore,
+    ) -> Result<(Self, String), WebRtcError> {
+        let creds = IceCreds {
+            ufrag: ice_chars(rng, 16),
+            pass: ice_chars(rng, 32),
+        };
+        let mut rtc = build_rtc(now, config, codecs, &creds)?;
+        let mut change = rtc.sdp_api();
+        let audio = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        let (offer, pending) = change
+            .apply()
+            .ok_or_else(|| WebRtcError::OfferRejected("nothing to offer".into()))?;
+        let leg = Self::with_rtc(now, config, rtc, creds, audio, Some(pending));
+        debug!(ufrag = %leg.local_ufrag, "webrtc leg offered audio");
+        Ok((leg, offer.to_sdp_string()))
+    }
+
+    /// The browser's answer to [`Self::create_offer`]'s offer.
+    pub fn accept_answer(&mut self, answer: &str) -> Result<(), WebRtcError> {
+        let pending = self.pending_offer.take().ok_or(WebRtcError::NoPendingOffer)?;
+        let answer = SdpAnswer::from_sdp_string(answer)
+            .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
+        if self.rtc.media(self.audio).is_none() {
+            return Err(WebRtcError::NoAudio);
+        }
+        drop_resend_ratio_cap(&mut self.rtc, self.audio);
+        Ok(())
+    }
+
+    fn with_rtc(
+        now: Instant,
+        config: &WebRtcConfig,
+        rtc: Rtc,
+        creds: IceCreds,
+        audio: Mid,
+        pending_offer: Option<SdpPendingOffer>,
+    ) -> Self {
         let consent = Consent::new(
             now,
             config.consent_timeout,
             creds.ufrag.clone(),
             creds.pass,
-            crypto,
+            config.dtls.crypto().clone(),
         );
-        let audio = audio_mid(&answer)
-            .filter(|mid| rtc.media(*mid).is_some())
-            .ok_or(WebRtcError::NoAudio)?;
-        drop_resend_ratio_cap(&mut rtc, audio);
-        let leg = Self {
+        Self {
             rtc,
             local_addr: config.local_addr,
             local_ufrag: creds.ufrag,
             state: State::Connecting,
             consent,
             audio,
+            pending_offer,
             tx_seq: None,
             srtp: None,
             probes_in: VecDeque::new(),
@@ -292,9 +308,7 @@ impl WebRtcLeg {
             peers: Vec::new(),
             events: VecDeque::new(),
             last_now: now,
-        };
-        debug!(ufrag = %leg.local_ufrag, "webrtc leg answered the offer");
-        Ok((leg, answer))
+        }
     }
 
     /// The gateway's ICE ufrag of this leg: the first half of the USERNAME
@@ -568,6 +582,58 @@ impl WebRtcLeg {
 }
 
 /// The mid of the first accepted (port not 0) audio m-line of `sdp`.
+/// A str0m `Rtc` in RTP mode, ICE-lite with `creds`, the configuration's
+/// DTLS certificate, audio with `codecs` only (telephone-event at both
+/// clock rates when it is among them), and the host candidate.
+fn build_rtc(
+    now: Instant,
+    config: &WebRtcConfig,
+    codecs: &[SdpCodec],
+    creds: &IceCreds,
+) -> Result<Rtc, WebRtcError> {
+    let allows = |c: SdpCodec| codecs.iter().any(|a| a.same_family(&c));
+    let mut builder = Rtc::builder()
+        .set_rtp_mode(true)
+        .set_ice_lite(true)
+        .set_local_ice_credentials(creds.clone())
+        .set_crypto_provider(config.dtls.crypto().clone())
+        .set_dtls_cert(config.dtls.cert())
+        .set_stats_interval(None)
+        // Audio level and mid only. Not transport-cc: the leg does no
+        // bandwidth estimation, and with transport-cc str0m keeps a record
+        // of each of the last 1000 packets sent (~88 KB per call, see
+        // docs/benchmarks.md) and sends feedback per packet received. Nor
+        // abs-send-time (also for estimation), nor the video extensions.
+        .clear_extension_map()
+        .set_extension(1, Extension::AudioLevel)
+        .set_extension(4, Extension::RtpMid)
+        .clear_codecs()
+        .enable_opus(allows(SdpCodec::Opus), false)
+        .enable_g722(allows(SdpCodec::G722), false)
+        .enable_pcmu(allows(SdpCodec::Pcmu), false)
+        .enable_pcma(allows(SdpCodec::Pcma), false);
+    // RFC 4733 DTMF at each audio clock rate: str0m adds no telephone-event
+    // on its own, and without it the browser's key presses never reach the
+    // bridge.
+    if allows(SdpCodec::TelephoneEvent { clock_rate: 8000 }) {
+        for (pt, rate) in TELEPHONE_EVENTS {
+            builder.codec_config().add_config(
+                pt.into(),
+                None,
+                Codec::Tele,
+                rate,
+                None,
+                FormatParams::default(),
+            );
+        }
+    }
+    let mut rtc = builder.build(now);
+    let host = Candidate::host(config.local_addr, "udp")
+        .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
+    rtc.add_local_candidate(host);
+    Ok(rtc)
+}
+
 fn audio_mid(sdp: &str) -> Option<Mid> {
     let mut in_audio = false;
     for line in sdp.lines() {

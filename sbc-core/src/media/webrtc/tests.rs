@@ -82,6 +82,31 @@ impl Net {
         self.legs.len() - 1
     }
 
+    /// Adds a leg offering audio (a call from the PBX) and a browser at
+    /// `addr` answering it.
+    fn call_from_pbx(&mut self, addr: &str) -> usize {
+        let codecs = crate::sdp::CodecPolicy::default().allowed;
+        let (mut leg, offer) =
+            WebRtcLeg::create_offer(self.now, &self.config, &codecs, &mut self.rng)
+                .expect("the leg offers");
+        for wanted in ["a=ice-lite", "a=setup:actpass", "a=group:BUNDLE", "a=rtcp-mux", "opus/48000/2"] {
+            assert!(offer.contains(wanted), "{wanted} missing: {offer}");
+        }
+        let (browser, answer) = Browser::answering(self.now, addr, &offer);
+        leg.accept_answer(&answer).expect("the leg takes the answer");
+        assert!(matches!(leg.accept_answer(&answer), Err(WebRtcError::NoPendingOffer)));
+        let id = LegId(self.legs.len() as u64 + 1);
+        self.demux.insert_leg(id, leg.local_ufrag());
+        self.legs.push(Gw {
+            id,
+            leg,
+            events: Vec::new(),
+            deadline: self.now,
+        });
+        self.browsers.push(browser);
+        self.legs.len() - 1
+    }
+
     /// Drains every output, delivers what is on the wire 1 ms later, or
     /// jumps to the next deadline; then fires due timers.
     fn step(&mut self) {
@@ -462,4 +487,14 @@ fn chromes_telephone_events_are_accepted() {
         assert!(answer.contains(&rtpmap), "answer lacks {rtpmap}:\n{answer}");
         assert!(events.contains(&(pt, rate)), "{events:?}");
     }
+}
+
+#[test]
+fn a_leg_that_offers_connects_and_opus_flows_both_ways() {
+    let mut net = Net::new();
+    let i = net.call_from_pbx("198.51.100.9:50000");
+    net.connect(i);
+    assert!(net.legs[i].leg.is_connected());
+    exchange(&mut net, i, 1000, 90_000);
+    assert_eq!(net.legs[i].leg.srtp_profile(), Some(SrtpProfile::AeadAesGcm));
 }
