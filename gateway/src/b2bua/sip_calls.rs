@@ -5,7 +5,7 @@
 
 use crate::runtime::sip_core::SipContext;
 use bytes::Bytes;
-use sbc_core::b2bua::{LegError, LegEvent, OutgoingConfig, OutgoingLeg};
+use sbc_core::b2bua::{LegConfig, LegError, LegEvent, SipLeg};
 use sbc_core::sip::headers::HeaderAccess;
 use sbc_core::sip::request::LocalVia;
 use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionId};
@@ -54,7 +54,7 @@ pub struct PlaceCall {
 }
 
 struct Entry {
-    leg: OutgoingLeg,
+    leg: SipLeg,
     events: UnboundedSender<SipCallEvent>,
 }
 
@@ -95,7 +95,7 @@ impl SipCalls {
         self.next += 1;
         let key = CallKey(self.next);
         let transport = hop.transport.as_str().to_ascii_lowercase();
-        let config = OutgoingConfig {
+        let config = LegConfig {
             next_hop: hop,
             request_uri: call.request_uri,
             from: format!("<sip:{}@{}>", call.from_user, local.ip()),
@@ -105,7 +105,7 @@ impl SipCalls {
             extra_headers: call.extra_headers,
             credentials: call.credentials,
         };
-        let leg = OutgoingLeg::start(now, config, call.sdp, sip.layer, sip.rng)?;
+        let leg = SipLeg::start(now, config, call.sdp, sip.layer, sip.rng)?;
         self.by_call_id
             .insert(Bytes::copy_from_slice(leg.call_id()), key);
         self.calls.insert(key, Entry { leg, events });

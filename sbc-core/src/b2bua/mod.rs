@@ -5,7 +5,8 @@
 //!   its `to`, toward the configured PBX);
 //! - [`header_policy`]: which browser-supplied headers may reach the PBX
 //!   (an allow-list, `X-*` by default), and which never may;
-//! - [`outgoing`]: the SIP leg of a call the browser places: INVITE with
+//! - [`sip_leg`]: the SIP leg of a call, placed by the browser (UAC) or
+//!   by the PBX to a registered browser (UAS): INVITE with
 //!   the gateway's own Call-ID, tags, Via and Contact; provisional and
 //!   final responses, digest challenges, ACK, CANCEL and BYE; and the
 //!   events the signaling layer turns into protocol frames;
@@ -17,11 +18,11 @@
 //! topology hiding holds by construction.
 
 pub mod header_policy;
-pub mod outgoing;
 pub mod registration;
+pub mod sip_leg;
 pub mod target;
 
 pub use header_policy::{HeaderError, HeaderPolicy};
-pub use outgoing::{EndCause, LegError, LegEvent, OutgoingConfig, OutgoingLeg};
 pub use registration::{Registration, RegistrationConfig, RegistrationEvent};
+pub use sip_leg::{EndCause, LegConfig, LegError, LegEvent, SipLeg};
 pub use target::{PbxTarget, RouteError};

@@ -264,7 +264,10 @@ impl WebRtcLeg {
 
     /// The browser's answer to [`Self::create_offer`]'s offer.
     pub fn accept_answer(&mut self, answer: &str) -> Result<(), WebRtcError> {
-        let pending = self.pending_offer.take().ok_or(WebRtcError::NoPendingOffer)?;
+        let pending = self
+            .pending_offer
+            .take()
+            .ok_or(WebRtcError::NoPendingOffer)?;
         let answer = SdpAnswer::from_sdp_string(answer)
             .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
         self.rtc

@@ -89,12 +89,22 @@ impl Net {
         let (mut leg, offer) =
             WebRtcLeg::create_offer(self.now, &self.config, &codecs, &mut self.rng)
                 .expect("the leg offers");
-        for wanted in ["a=ice-lite", "a=setup:actpass", "a=group:BUNDLE", "a=rtcp-mux", "opus/48000/2"] {
+        for wanted in [
+            "a=ice-lite",
+            "a=setup:actpass",
+            "a=group:BUNDLE",
+            "a=rtcp-mux",
+            "opus/48000/2",
+        ] {
             assert!(offer.contains(wanted), "{wanted} missing: {offer}");
         }
         let (browser, answer) = Browser::answering(self.now, addr, &offer);
-        leg.accept_answer(&answer).expect("the leg takes the answer");
-        assert!(matches!(leg.accept_answer(&answer), Err(WebRtcError::NoPendingOffer)));
+        leg.accept_answer(&answer)
+            .expect("the leg takes the answer");
+        assert!(matches!(
+            leg.accept_answer(&answer),
+            Err(WebRtcError::NoPendingOffer)
+        ));
         let id = LegId(self.legs.len() as u64 + 1);
         self.demux.insert_leg(id, leg.local_ufrag());
         self.legs.push(Gw {
@@ -496,5 +506,8 @@ fn a_leg_that_offers_connects_and_opus_flows_both_ways() {
     net.connect(i);
     assert!(net.legs[i].leg.is_connected());
     exchange(&mut net, i, 1000, 90_000);
-    assert_eq!(net.legs[i].leg.srtp_profile(), Some(SrtpProfile::AeadAesGcm));
+    assert_eq!(
+        net.legs[i].leg.srtp_profile(),
+        Some(SrtpProfile::AeadAesGcm)
+    );
 }

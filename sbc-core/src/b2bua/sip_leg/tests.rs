@@ -18,15 +18,15 @@ m=audio 30000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 
 struct Harness {
     layer: TransactionLayer,
-    leg: OutgoingLeg,
+    leg: SipLeg,
     rng: StdRng,
     now: Instant,
     pbx: Peer,
     to_tag: &'static str,
 }
 
-fn config() -> OutgoingConfig {
-    OutgoingConfig {
+fn config() -> LegConfig {
+    LegConfig {
         next_hop: Peer {
             transport: Transport::Udp,
             addr: "10.0.0.5:5060".parse().unwrap(),
@@ -48,8 +48,7 @@ impl Harness {
         let now = epoch();
         let config = config();
         let pbx = config.next_hop;
-        let leg =
-            OutgoingLeg::start(now, config, Bytes::from(OFFER), &mut layer, &mut rng).unwrap();
+        let leg = SipLeg::start(now, config, Bytes::from(OFFER), &mut layer, &mut rng).unwrap();
         Harness {
             layer,
             leg,
@@ -344,8 +343,7 @@ fn a_challenge_without_credentials_ends_the_call() {
     config.credentials = None;
     let mut rng = StdRng::seed_from_u64(3);
     let mut layer = TransactionLayer::new(TimerConfig::default(), StdRng::seed_from_u64(4));
-    let mut leg =
-        OutgoingLeg::start(epoch(), config, Bytes::from(OFFER), &mut layer, &mut rng).unwrap();
+    let mut leg = SipLeg::start(epoch(), config, Bytes::from(OFFER), &mut layer, &mut rng).unwrap();
     let t = layer.poll_transmit().unwrap();
     let invite = Message::parse(t.message, &Limits::default()).unwrap();
     let mut r = response_to(&invite, 401, "Unauthorized", Some("x"));

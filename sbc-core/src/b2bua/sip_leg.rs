@@ -1,5 +1,8 @@
-//! The SIP leg of a call the browser places: the gateway as UAC toward the
-//! PBX, driven with a [`TransactionLayer`] and `now`.
+//! The SIP leg of a call: the gateway as UAC toward the PBX for a call the
+//! browser places ([`SipLeg::start`]), or as UAS for a call the PBX places
+//! to a registered browser ([`SipLeg::incoming`], in [`incoming`]). Driven
+//! with a [`TransactionLayer`] and `now`; once answered both directions
+//! behave alike.
 //!
 //! ```text
 //! start ──INVITE──▶ Calling ──1xx──▶ Proceeding ──2xx──▶ Confirmed ──BYE──▶ Terminating ──▶ Ended
@@ -12,7 +15,7 @@
 //! Contact), answers the PBX's in-dialog requests (BYE, re-INVITE, UPDATE,
 //! INFO, OPTIONS), ACKs every 2xx (retransmissions too) and reports what
 //! the signaling layer needs as [`LegEvent`]s. The transactions it starts
-//! are handed out by [`OutgoingLeg::take_transactions`] so the driver can
+//! are handed out by [`SipLeg::take_transactions`] so the driver can
 //! route their events back; in-dialog requests are routed by Call-ID.
 
 use crate::sdp::{Direction, Limits as SdpLimits, SessionDescription};
@@ -33,7 +36,7 @@ const MAX_CHALLENGES: u8 = 2;
 
 /// What an outgoing leg is made of.
 #[derive(Debug, Clone)]
-pub struct OutgoingConfig {
+pub struct LegConfig {
     /// The next hop: the PBX.
     pub next_hop: Peer,
     /// The Request-URI, also the To address.
@@ -100,7 +103,7 @@ pub enum LegEvent {
         /// `inactive`, or the RFC 2543 address 0.0.0.0).
         held: bool,
     },
-    /// The gateway's own re-INVITE (hold or resume, [`OutgoingLeg::set_hold`])
+    /// The gateway's own re-INVITE (hold or resume, [`SipLeg::set_hold`])
     /// was answered: `sdp` is the PBX's answer.
     HoldChanged {
         /// Whether the call is now held by the gateway's side.
@@ -153,6 +156,10 @@ enum State {
     Confirmed,
     /// BYE sent.
     Terminating,
+    /// An INVITE from the PBX waits for the browser (provisional
+    /// responses may have gone out); `answered` once the 2xx is sent and
+    /// its ACK is awaited (`bye` when the browser hung up meanwhile).
+    Offered { answered: bool, bye: bool },
     /// Over.
     Ended,
 }
@@ -165,6 +172,7 @@ impl State {
             State::Cancelling => "being cancelled",
             State::Confirmed => "answered",
             State::Terminating => "ending",
+            State::Offered { .. } => "offered",
             State::Ended => "over",
         }
     }
@@ -172,8 +180,8 @@ impl State {
 
 /// The SIP leg of one browser-placed call; see the module docs.
 #[derive(Debug)]
-pub struct OutgoingLeg {
-    config: OutgoingConfig,
+pub struct SipLeg {
+    config: LegConfig,
     state: State,
     invite: Message,
     invite_tx: TransactionId,
@@ -195,11 +203,11 @@ pub struct OutgoingLeg {
     events: VecDeque<LegEvent>,
 }
 
-impl OutgoingLeg {
+impl SipLeg {
     /// Sends the INVITE carrying `sdp` (the PBX offer).
     pub fn start(
         now: Instant,
-        config: OutgoingConfig,
+        config: LegConfig,
         sdp: Bytes,
         layer: &mut TransactionLayer,
         rng: &mut (impl RngCore + ?Sized),
@@ -226,7 +234,7 @@ impl OutgoingLeg {
         let invite_tx = layer
             .send_request(now, invite.clone(), config.next_hop)
             .map_err(|e| LegError::Invite(e.to_string()))?;
-        Ok(OutgoingLeg {
+        Ok(SipLeg {
             config,
             state: State::Calling { cancel: false },
             invite,
@@ -280,6 +288,19 @@ impl OutgoingLeg {
             State::Calling { .. } => self.state = State::Calling { cancel: true },
             State::Proceeding => self.send_cancel(now, layer),
             State::Confirmed => self.send_bye(now, layer, rng),
+            State::Offered {
+                answered: false, ..
+            } => self.reject(now, 486, layer),
+            State::Offered {
+                answered: true,
+                bye: _,
+            } => {
+                // RFC 3261 §15: the callee's BYE waits for the ACK.
+                self.state = State::Offered {
+                    answered: true,
+                    bye: true,
+                };
+            }
             State::Cancelling | State::Terminating | State::Ended => {}
         }
     }
@@ -856,5 +877,9 @@ fn reason_text(code: u16) -> &'static str {
     }
 }
 
+mod incoming;
+
+#[cfg(test)]
+mod incoming_tests;
 #[cfg(test)]
 mod tests;
