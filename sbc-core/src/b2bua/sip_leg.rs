@@ -1,6 +1,6 @@
 //! The SIP leg of a call: the gateway as UAC toward the PBX for a call the
 //! browser places ([`SipLeg::start`]), or as UAS for a call the PBX places
-//! to a registered browser ([`SipLeg::incoming`], in [`incoming`]). Driven
+//! to a registered browser ([`SipLeg::incoming`], in `sip_leg/incoming.rs`). Driven
 //! with a [`TransactionLayer`] and `now`; once answered both directions
 //! behave alike.
 //!

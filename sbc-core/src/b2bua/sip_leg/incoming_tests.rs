@@ -107,14 +107,10 @@ impl Uas {
         std::iter::from_fn(|| self.leg().poll_event()).collect()
     }
 
-    fn to_tag(&mut self) -> String {
-        let r = self.sent_statuses_last();
+    fn sent_to_tag(&mut self) -> String {
+        let r = self.sent().pop().unwrap();
         let to = r.header_to().unwrap();
         String::from_utf8_lossy(to.tag().unwrap()).into_owned()
-    }
-
-    fn sent_statuses_last(&mut self) -> Message {
-        self.sent().pop().unwrap()
     }
 
     fn in_dialog(&self, method: &str, seq: u32, tag: &str) -> Message {
@@ -190,7 +186,7 @@ fn a_hangup_after_the_answer_waits_for_the_ack() {
     let _ = u.sent();
     let (leg, layer, now) = (u.leg.as_mut().unwrap(), &mut u.layer, u.now);
     leg.answer(now, Bytes::from(ANSWER), layer).unwrap();
-    let tag = u.to_tag();
+    let tag = u.sent_to_tag();
     let (leg, layer, rng, now) = (u.leg.as_mut().unwrap(), &mut u.layer, &mut u.rng, u.now);
     leg.hangup(now, layer, rng);
     assert!(u.sent().is_empty(), "no BYE before the ACK");
