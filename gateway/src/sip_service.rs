@@ -75,6 +75,25 @@ impl GatewayService {
         response
     }
 
+    /// Refuses a request with `code` (an INVITE no registration takes).
+    fn refuse(
+        &self,
+        now: Instant,
+        id: TransactionId,
+        request: &Message,
+        code: u16,
+        sip: &mut SipContext<'_>,
+    ) {
+        let tag = format!("{:016x}", sip.rng.next_u64());
+        let mut response = response_to(request, code, reason_phrase(code), Some(&tag));
+        response
+            .headers
+            .push(HeaderName::Server, self.user_agent.clone());
+        if let Err(e) = sip.layer.send_response(now, id, response) {
+            warn!(error = %e, "could not refuse the request");
+        }
+    }
+
     fn respond(
         &self,
         now: Instant,
@@ -99,6 +118,22 @@ impl TransactionUser for GatewayService {
             return;
         };
         match event {
+            TransactionEvent::NewRequest { id, request, from }
+                if request.method() == Some(&Method::Invite)
+                    && check_as_uas(&request, &self.policy).is_ok() =>
+            {
+                let taken = self.registrations.incoming(
+                    id,
+                    &request,
+                    from,
+                    &mut self.calls,
+                    &self.user_agent,
+                    sip,
+                );
+                if let Err(code) = taken {
+                    self.refuse(now, id, &request, code, sip);
+                }
+            }
             TransactionEvent::NewRequest { id, request, .. } => {
                 self.respond(now, id, &request, sip)
             }

@@ -367,3 +367,23 @@ async fn a_refused_registration_is_an_error_and_an_event() {
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registered_browser_answers_a_call_from_the_pbx() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("registrar_then_calls.xml", port, &[]);
+    let args = url_and(
+        &gw,
+        "https",
+        "/healthz",
+        &["--user", "alice", "--tone", "440"],
+    );
+    let result = run_node("ws_incoming.mjs", args).await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["incoming"]["display"], "Bob");
+    assert_eq!(result["incoming"]["to"], "alice");
+    let from = result["incoming"]["from"].as_str().unwrap_or_default();
+    assert!(from.starts_with("sip:1002@"), "{from}");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}

@@ -2,8 +2,12 @@
 //! ([`sbc_core::b2bua::Registration`]), owned by the SIP core task like
 //! the call legs; their events go to the owning session on a channel.
 
+use super::sip_calls::{CallKey, SipCallEvent, SipCalls};
 use crate::runtime::sip_core::SipContext;
-use sbc_core::b2bua::{Registration, RegistrationConfig, RegistrationEvent};
+use bytes::Bytes;
+use sbc_core::b2bua::{LegConfig, Registration, RegistrationConfig, RegistrationEvent, SipLeg};
+use sbc_core::sip::Message;
+use sbc_core::sip::headers::NameAddr;
 use sbc_core::sip::request::LocalVia;
 use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionId};
 use std::collections::HashMap;
@@ -28,7 +32,41 @@ pub struct RegEvent {
     /// The registration.
     pub key: RegKey,
     /// What happened.
-    pub event: RegistrationEvent,
+    pub event: RegNotice,
+}
+
+/// What a registration's owner hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegNotice {
+    /// The registration's state changed.
+    State(RegistrationEvent),
+    /// The PBX calls the registered user: the SIP leg `call` holds the
+    /// INVITE open until the owner answers or rejects it.
+    Incoming(IncomingCall),
+}
+
+/// A call from the PBX to a registered user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingCall {
+    /// Its SIP leg (events go to the owner's call channel).
+    pub call: CallKey,
+    /// The caller's URI, as the From header says (no parameters).
+    pub from: String,
+    /// The caller's display name, if any.
+    pub display: Option<String>,
+    /// The registered user called.
+    pub to: String,
+    /// The PBX's SDP offer.
+    pub sdp: Bytes,
+}
+
+/// Where a registration's events go: its own, and those of the calls to it.
+#[derive(Clone)]
+pub struct RegOwner {
+    /// Registration events and incoming calls.
+    pub events: UnboundedSender<RegEvent>,
+    /// The SIP events of calls to the user.
+    pub calls: UnboundedSender<SipCallEvent>,
 }
 
 /// A registration to make.
@@ -50,7 +88,10 @@ pub struct Register {
 
 struct Entry {
     reg: Registration,
-    events: UnboundedSender<RegEvent>,
+    owner: RegOwner,
+    user: String,
+    contact: String,
+    via: LocalVia,
 }
 
 /// The registrations; see the module docs.
@@ -77,7 +118,7 @@ impl Registrations {
         &mut self,
         now: Instant,
         r: Register,
-        events: UnboundedSender<RegEvent>,
+        owner: RegOwner,
         sip: &mut SipContext<'_>,
     ) -> Result<RegKey, String> {
         let hop = r.registrar;
@@ -88,18 +129,26 @@ impl Registrations {
         self.next += 1;
         let key = RegKey(self.next);
         let transport = hop.transport.as_str().to_ascii_lowercase();
+        let contact = format!("<sip:{key}@{local};transport={transport}>");
         let config = RegistrationConfig {
             registrar: hop,
             request_uri: format!("sip:{}", r.domain),
             aor: format!("<sip:{}@{}>", r.user, r.domain),
-            contact: format!("<sip:{key}@{local};transport={transport}>"),
-            via,
+            contact: contact.clone(),
+            via: via.clone(),
             user_agent: r.user_agent,
             credentials: r.password.map(|p| (r.user.clone(), p)),
             expires: r.expires,
         };
         let reg = Registration::start(now, config, sip.layer, sip.rng)?;
-        self.regs.insert(key, Entry { reg, events });
+        let entry = Entry {
+            reg,
+            owner,
+            user: r.user,
+            contact,
+            via,
+        };
+        self.regs.insert(key, entry);
         self.settle(key);
         debug!(registration = %key, "REGISTER sent");
         Ok(key)
@@ -172,6 +221,53 @@ impl Registrations {
         None
     }
 
+    /// An INVITE from `from` to one of the registrations' Contacts
+    /// (`sip:r<N>@…`): its SIP leg goes into `calls` and the owner hears of
+    /// it. `Err` is the status to refuse it with (404: no such
+    /// registration; 488: no SDP offer).
+    pub fn incoming(
+        &mut self,
+        tx: TransactionId,
+        invite: &Message,
+        from: Peer,
+        calls: &mut SipCalls,
+        user_agent: &str,
+        sip: &mut SipContext<'_>,
+    ) -> Result<(), u16> {
+        let key = invite
+            .request_uri()
+            .and_then(|u| sbc_core::sip::Uri::parse(u).ok())
+            .and_then(|u| u.user)
+            .and_then(|u| std::str::from_utf8(u).ok()?.strip_prefix('r')?.parse().ok())
+            .map(RegKey)
+            .ok_or(404u16)?;
+        let entry = self.regs.get(&key).ok_or(404u16)?;
+        let config = LegConfig {
+            next_hop: from,
+            request_uri: String::new(),
+            from: String::new(),
+            contact: entry.contact.clone(),
+            via: entry.via.clone(),
+            user_agent: user_agent.to_owned(),
+            extra_headers: Vec::new(),
+            credentials: None,
+        };
+        let leg = SipLeg::incoming(tx, invite, config, sip.rng)?;
+        let sdp = leg.remote_offer().ok_or(488u16)?;
+        let (from, display) = caller(invite);
+        let call = calls.adopt(leg, entry.owner.calls.clone());
+        let event = RegNotice::Incoming(IncomingCall {
+            call,
+            from,
+            display,
+            to: entry.user.clone(),
+            sdp,
+        });
+        let _ = entry.owner.events.send(RegEvent { key, event });
+        debug!(registration = %key, call = %call, "call from the PBX");
+        Ok(())
+    }
+
     fn settle(&mut self, key: RegKey) {
         let Some(entry) = self.regs.get_mut(&key) else {
             return;
@@ -180,12 +276,37 @@ impl Registrations {
             self.by_transaction.insert(id, key);
         }
         while let Some(event) = entry.reg.poll_event() {
-            let _ = entry.events.send(RegEvent { key, event });
+            let event = RegNotice::State(event);
+            let _ = entry.owner.events.send(RegEvent { key, event });
         }
         if entry.reg.is_done() {
             self.regs.remove(&key);
             self.by_transaction.retain(|_, k| *k != key);
             debug!(registration = %key, "registration over");
         }
+    }
+}
+
+/// The caller's URI (without parameters) and display name, from From.
+fn caller(invite: &Message) -> (String, Option<String>) {
+    let Some(value) = invite.headers.get(sbc_core::sip::HeaderName::From) else {
+        return (String::new(), None);
+    };
+    match NameAddr::parse(value, "From") {
+        Ok(from) => {
+            let uri = String::from_utf8_lossy(from.uri.as_bytes());
+            let uri = uri.split([';', '?']).next().unwrap_or_default().to_owned();
+            let display = from
+                .display
+                .map(|d| {
+                    String::from_utf8_lossy(d)
+                        .trim_matches('"')
+                        .trim()
+                        .to_owned()
+                })
+                .filter(|d| !d.is_empty());
+            (uri, display)
+        }
+        Err(_) => (String::new(), None),
     }
 }

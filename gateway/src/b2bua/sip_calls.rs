@@ -114,6 +114,33 @@ impl SipCalls {
         Ok(key)
     }
 
+    /// Takes a leg made elsewhere (a call from the PBX); its events go to
+    /// `events`.
+    pub fn adopt(&mut self, leg: SipLeg, events: UnboundedSender<SipCallEvent>) -> CallKey {
+        self.next += 1;
+        let key = CallKey(self.next);
+        self.by_call_id
+            .insert(Bytes::copy_from_slice(leg.call_id()), key);
+        // Timer L (no ACK for our 2xx) comes on the INVITE's transaction.
+        self.by_transaction.insert(leg.invite_transaction(), key);
+        self.calls.insert(key, Entry { leg, events });
+        self.settle(key);
+        key
+    }
+
+    /// Runs `f` on leg `key` (answering, rejecting, ringing a call from
+    /// the PBX) and settles it.
+    pub fn with_leg<T>(
+        &mut self,
+        key: CallKey,
+        f: impl FnOnce(&mut SipLeg) -> Result<T, LegError>,
+    ) -> Result<T, LegError> {
+        let e = self.calls.get_mut(&key).ok_or(LegError::State("over"))?;
+        let r = f(&mut e.leg);
+        self.settle(key);
+        r
+    }
+
     /// Ends leg `key` (CANCEL or BYE, as its state asks).
     pub fn hangup(&mut self, now: Instant, key: CallKey, sip: &mut SipContext<'_>) {
         if let Some(e) = self.calls.get_mut(&key) {
@@ -171,7 +198,9 @@ impl SipCalls {
                 return None;
             }
             TransactionEvent::NewRequest { request, .. }
-            | TransactionEvent::StrayAck { request, .. } => self.key_of(request),
+            | TransactionEvent::StrayAck { request, .. }
+            | TransactionEvent::Ack { request, .. } => self.key_of(request),
+            TransactionEvent::Cancelled { cancel, .. } => self.key_of(cancel),
             TransactionEvent::StrayResponse { response, .. } => self.key_of(response),
             _ => None,
         };
@@ -194,6 +223,10 @@ impl SipCalls {
             TransactionEvent::StrayResponse { response, .. } => {
                 leg.on_stray_response(&response, layer)
             }
+            TransactionEvent::Ack { .. } | TransactionEvent::StrayAck { .. } => {
+                leg.on_ack(now, layer, rng)
+            }
+            TransactionEvent::Cancelled { .. } => leg.on_cancelled(now, layer),
             _ => {}
         }
         self.settle(key);

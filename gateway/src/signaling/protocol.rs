@@ -455,6 +455,15 @@ pub fn registration(state: &str, sip_status: Option<u16>, reason: Option<&str>) 
     v
 }
 
+/// `incoming`: the PBX calls this session's registered user.
+pub fn incoming(call: &str, from: &str, display: Option<&str>, to: &str, sdp: &str) -> Value {
+    let mut v = json!({"type": "incoming", "call": call, "from": from, "to": to, "sdp": sdp});
+    if let Some(d) = display {
+        v["display"] = d.into();
+    }
+    v
+}
+
 /// `dtmf` from the PBX.
 pub fn dtmf(call: &str, digit: char, duration_ms: u32) -> Value {
     json!({"type": "dtmf", "call": call, "digit": digit.to_string(), "duration_ms": duration_ms})

@@ -10,7 +10,7 @@
 use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
 use super::token::TokenKey;
 use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
-use crate::b2bua::registrations::{RegEvent, RegKey, Register};
+use crate::b2bua::registrations::{IncomingCall, RegEvent, RegKey, RegNotice, RegOwner, Register};
 use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
 use crate::runtime::media::{MediaCallId, MediaEvent};
 use crate::runtime::sip_core::now;
@@ -108,6 +108,8 @@ struct Session {
     registered: bool,
     /// A `register` waiting for the registrar's answer.
     pending_register: Option<RequestId>,
+    /// Calls from the PBX so far (they are named `in-<n>`).
+    incoming_count: u64,
     /// An `unregister` waiting for it.
     pending_unregister: Option<RequestId>,
 }
@@ -136,6 +138,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
         registered: false,
         pending_register: None,
         pending_unregister: None,
+        incoming_count: 0,
     };
     let mut window = RateWindow {
         start: now(),
@@ -171,7 +174,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
             },
             Some(event) = sip_rx.recv() => session.on_sip(event).await,
             Some(event) = media_rx.recv() => session.on_media(event).await,
-            Some(event) = reg_rx.recv() => session.on_registration(event),
+            Some(event) = reg_rx.recv() => session.on_registration(event).await,
         };
         if send_all(&mut socket, out).await.is_err() || session.refused_token {
             // PROTOCOL.md: a missing or bad token closes the socket.
@@ -277,11 +280,28 @@ impl Session {
                 expires,
             } => self.register(&id, user, password, domain, expires).await,
             Request::Unregister => Ok(self.unregister(&id)),
-            Request::Answer { .. }
-            | Request::Ringing { .. }
-            | Request::Reject { .. }
-            | Request::Transfer { .. }
-            | Request::Sdp { .. } => Err(err(
+            Request::Answer { call, sdp } => {
+                let svc = self.config.calls.clone();
+                self.call_mut(&id, &call)?.answer(&svc, &id, sdp).await?;
+                Ok(vec![p::ok(&id, json!({}))])
+            }
+            Request::Ringing { call } => {
+                let svc = self.config.calls.clone();
+                self.call_mut(&id, &call)?.ringing(&svc, &id).await?;
+                Ok(vec![p::ok(&id, json!({}))])
+            }
+            Request::Reject { call, code } => {
+                let svc = self.config.calls.clone();
+                let events = self
+                    .call_mut(&id, &call)?
+                    .reject(&svc, &id, code.unwrap_or(486))
+                    .await?;
+                self.reap(&call);
+                let mut out = vec![p::ok(&id, json!({}))];
+                out.extend(events);
+                Ok(out)
+            }
+            Request::Transfer { .. } | Request::Sdp { .. } => Err(err(
                 ErrorCode::Internal,
                 "not implemented by this gateway version yet",
             )),
@@ -380,10 +400,13 @@ impl Session {
             expires: expires.unwrap_or(600),
             user_agent: svc.user_agent.clone(),
         };
-        let events = self.reg_events.clone();
+        let owner = RegOwner {
+            events: self.reg_events.clone(),
+            calls: self.sinks.sip.clone(),
+        };
         let started = svc
             .sip
-            .call(move |gw, now, sip| gw.registrations.start(now, register, events, sip))
+            .call(move |gw, now, sip| gw.registrations.start(now, register, owner, sip))
             .await;
         match started {
             Some(Ok(key)) => {
@@ -411,12 +434,20 @@ impl Session {
         Vec::new()
     }
 
-    fn on_registration(&mut self, event: RegEvent) -> Vec<Value> {
+    async fn on_registration(&mut self, event: RegEvent) -> Vec<Value> {
         if self.registration != Some(event.key) {
+            if let RegNotice::Incoming(call) = event.event {
+                // A late call to a registration this session replaced.
+                self.refuse_incoming(call.call, 480);
+            }
             return Vec::new();
         }
+        let state = match event.event {
+            RegNotice::State(state) => state,
+            RegNotice::Incoming(call) => return self.on_incoming(call).await,
+        };
         let mut out = Vec::new();
-        match event.event {
+        match state {
             RegistrationEvent::Registered { .. } => {
                 if let Some(id) = self.pending_register.take() {
                     out.push(p::ok(&id, json!({})));
@@ -452,6 +483,51 @@ impl Session {
             }
         }
         out
+    }
+
+    /// The PBX calls this session's user: the media runtime writes the
+    /// browser's offer, and the browser hears `incoming`. A call that
+    /// cannot be offered is refused on the SIP side (486 when the session
+    /// has too many calls, 488 when the PBX's SDP is unusable).
+    async fn on_incoming(&mut self, call: IncomingCall) -> Vec<Value> {
+        if self.calls.len() >= self.config.limits.max_calls {
+            self.refuse_incoming(call.call, 486);
+            return Vec::new();
+        }
+        let svc = self.config.calls.clone();
+        let sdp = String::from_utf8_lossy(&call.sdp).into_owned();
+        let media = match svc.media.create_incoming(sdp).await {
+            Ok(media) => media,
+            Err(e) => {
+                info!(error = %e, "a call from the PBX could not be offered");
+                self.refuse_incoming(call.call, 488);
+                return Vec::new();
+            }
+        };
+        svc.media_router
+            .register(media.id, self.sinks.media.clone());
+        self.incoming_count += 1;
+        let name = format!("in-{}", self.incoming_count);
+        let browser_call = BrowserCall::incoming(name.clone(), media.id, call.call);
+        self.by_sip.insert(call.call, name.clone());
+        self.by_media.insert(media.id, name.clone());
+        self.calls.insert(name.clone(), browser_call);
+        vec![p::incoming(
+            &name,
+            &call.from,
+            call.display.as_deref(),
+            &call.to,
+            &media.browser_offer,
+        )]
+    }
+
+    fn refuse_incoming(&self, key: CallKey, code: u16) {
+        self.config.calls.sip.spawn(move |gw, now, sip| {
+            let _ = gw.calls.with_leg(key, |leg| {
+                leg.reject(now, code, sip.layer);
+                Ok(())
+            });
+        });
     }
 
     /// `hold`/`unhold`: answered once the PBX has answered the re-INVITE.

@@ -259,6 +259,12 @@ impl SipLeg {
         self.invite.call_id().unwrap_or_default()
     }
 
+    /// The INVITE's transaction (client for a placed call, server for a
+    /// call from the PBX).
+    pub fn invite_transaction(&self) -> TransactionId {
+        self.invite_tx
+    }
+
     /// Whether the leg is over.
     pub fn is_ended(&self) -> bool {
         self.state == State::Ended

@@ -16,10 +16,10 @@ use sbc_core::media::webrtc::{
     Demux, Event as LegEvent, LegId, Output, RtpPacket, WebRtcConfig, WebRtcLeg,
 };
 use sbc_core::sdp::translate::{
-    BrowserOffer, GatewayOrigin, PbxMedia, PbxSide, PbxSrtp, RtcpMode, SdesKeys, SipSideAddr,
-    browser_offer_to_pbx, pbx_answer_media,
+    BrowserOffer, GatewayOrigin, PbxMedia, PbxOffered, PbxSide, PbxSrtp, RtcpMode, SdesKeys,
+    SipSideAddr, browser_answer_to_pbx, browser_offer_to_pbx, pbx_answer_media, read_pbx_offer,
 };
-use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription};
+use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription, TranslateError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -77,15 +77,16 @@ impl PbxSrtpContexts {
 pub(super) struct MediaCall {
     id: MediaCallId,
     leg_id: LegId,
-    /// The browser's offer, answered once the PBX has chosen its codecs.
-    browser_offer: String,
+    /// Who offered, and what the answer to it needs.
+    negotiation: Negotiation,
+    /// The PBX-side address of the call, for PBX answers the gateway writes.
+    pbx_side: SipSideAddr,
     /// The browser leg, from the PBX's first answer on.
     webrtc: Option<WebRtcLeg>,
     webrtc_deadline: Option<Instant>,
     rtp_socket: Arc<UdpSocket>,
     rtcp_socket: Arc<UdpSocket>,
     readers: [JoinHandle<()>; 2],
-    pending: BrowserOffer,
     answered: Option<Answered>,
     rtp_leg_config: RtpLegConfig,
     dead: bool,
@@ -98,6 +99,19 @@ impl Drop for MediaCall {
             r.abort();
         }
     }
+}
+
+/// Who made the offer of a call's first negotiation.
+enum Negotiation {
+    /// The browser (a call it places): its offer is answered once the PBX
+    /// has chosen its codecs.
+    FromBrowser {
+        offer: String,
+        pending: BrowserOffer,
+    },
+    /// The PBX (a call to a registered browser): the WebRTC leg offered
+    /// the PBX's codecs; the browser's answer makes the PBX's.
+    FromPbx { pending: PbxOffered },
 }
 
 /// What creating a call gives: the call and the PBX's offer.
@@ -154,13 +168,16 @@ impl MediaCall {
         let call = MediaCall {
             id,
             leg_id: LegId(id.0),
-            browser_offer: offer.to_owned(),
+            negotiation: Negotiation::FromBrowser {
+                offer: offer.to_owned(),
+                pending: pbx_offer.pending,
+            },
+            pbx_side: pbx_side.addr,
             webrtc: None,
             webrtc_deadline: None,
             rtp_socket: sockets.rtp,
             rtcp_socket: sockets.rtcp,
             readers: sockets.readers,
-            pending: pbx_offer.pending,
             answered: None,
             rtp_leg_config,
             dead: false,
@@ -199,7 +216,11 @@ impl MediaCall {
     ) -> Result<Option<String>, MediaError> {
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
             .map_err(|e| MediaError::Sdp(e.into()))?;
-        let media = pbx_answer_media(&self.pending, &parsed).map_err(MediaError::Sdp)?;
+        let (browser_offer, pending) = match &self.negotiation {
+            Negotiation::FromBrowser { offer, pending } => (offer, pending),
+            Negotiation::FromPbx { .. } => return self.pbx_reoffer(now, &parsed),
+        };
+        let media = pbx_answer_media(pending, &parsed).map_err(MediaError::Sdp)?;
         let browser_answer = if self.webrtc.is_none() {
             let codecs: Vec<Codec> = media
                 .payload_map
@@ -208,7 +229,7 @@ impl MediaCall {
                 .map(|p| p.codec.clone())
                 .collect();
             let (leg, sdp) =
-                WebRtcLeg::accept_offer_with(now, webrtc, &self.browser_offer, &codecs, rng)?;
+                WebRtcLeg::accept_offer_with(now, webrtc, browser_offer, &codecs, rng)?;
             self.webrtc = Some(leg);
             self.webrtc_deadline = Some(now);
             Some(sdp)
@@ -236,6 +257,113 @@ impl MediaCall {
         }
         debug!(call = %self.id, map = ?media.payload_map.pairs(), "media call: PBX answered");
         Ok(browser_answer)
+    }
+
+    /// A call from the PBX: the WebRTC leg offers the PBX's codecs to the
+    /// browser (that offer is returned); [`Self::set_browser_answer`]
+    /// completes both sides.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_incoming(
+        now: Instant,
+        id: MediaCallId,
+        pbx_offer: &str,
+        webrtc: &WebRtcConfig,
+        sip_ip: IpAddr,
+        sockets: PbxSockets,
+        rtp_leg_config: RtpLegConfig,
+        rng: &mut impl RngCore,
+    ) -> Result<(MediaCall, String), MediaError> {
+        let parsed = SessionDescription::parse(pbx_offer.as_bytes(), &Limits::default())
+            .map_err(|e| MediaError::Sdp(e.into()))?;
+        let pending = read_pbx_offer(&parsed, &CodecPolicy::default(), &PbxSrtp::Off)
+            .map_err(MediaError::Sdp)?;
+        let codecs: Vec<Codec> = pending.formats.iter().map(|f| f.codec.clone()).collect();
+        let (leg, browser_offer) = WebRtcLeg::create_offer(now, webrtc, &codecs, rng)?;
+        let rtp_port = sockets.rtp.local_addr().map_err(MediaError::Io)?.port();
+        let call = MediaCall {
+            id,
+            leg_id: LegId(id.0),
+            negotiation: Negotiation::FromPbx { pending },
+            pbx_side: SipSideAddr {
+                ip: sip_ip,
+                rtp_port,
+            },
+            webrtc: Some(leg),
+            webrtc_deadline: Some(now),
+            rtp_socket: sockets.rtp,
+            rtcp_socket: sockets.rtcp,
+            readers: sockets.readers,
+            answered: None,
+            rtp_leg_config,
+            dead: false,
+            buf: Vec::with_capacity(1500),
+        };
+        Ok((call, browser_offer))
+    }
+
+    /// The browser's answer to a call from the PBX: the WebRTC leg takes
+    /// it, and the PBX's answer (the codecs the browser chose, on the PBX's
+    /// payload types, at the call's RTP address) is returned.
+    pub fn set_browser_answer(
+        &mut self,
+        now: Instant,
+        answer: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<String, MediaError> {
+        let Negotiation::FromPbx { pending } = &self.negotiation else {
+            return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
+        };
+        let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
+            .map_err(|e| MediaError::Sdp(e.into()))?;
+        let pbx_side = PbxSide {
+            addr: self.pbx_side,
+            rtcp: RtcpMode::NextPort,
+            codecs: CodecPolicy::default(),
+            ptime: None,
+            srtp: PbxSrtp::Off,
+        };
+        let origin = GatewayOrigin {
+            session_id: rng.random_range(1..=u64::from(u32::MAX)),
+            version: 1,
+        };
+        let out =
+            browser_answer_to_pbx(pending, &parsed, &pbx_side, origin).map_err(MediaError::Sdp)?;
+        self.webrtc
+            .as_mut()
+            .ok_or(MediaError::NoSuchCall(self.id))?
+            .accept_answer(answer)?;
+        let config = bridge_config(&out.payload_map, rng);
+        let bridge = Bridge::new(now, config, ntp_now(), rng);
+        let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), out.pbx.rtp);
+        self.answered = Some(Answered {
+            rtp,
+            bridge,
+            pbx: out.pbx,
+            srtp: None,
+        });
+        debug!(call = %self.id, map = ?out.payload_map.pairs(), "media call: browser answered the PBX's call");
+        Ok(out.sdp.to_string())
+    }
+
+    /// A new offer from the PBX in a call it placed (hold, a new address):
+    /// the RTP leg follows its address; codecs stay as negotiated.
+    fn pbx_reoffer(
+        &mut self,
+        now: Instant,
+        offer: &SessionDescription,
+    ) -> Result<Option<String>, MediaError> {
+        let Negotiation::FromPbx { pending } = &self.negotiation else {
+            return Ok(None);
+        };
+        let again = read_pbx_offer(offer, &CodecPolicy::default(), &PbxSrtp::Off)
+            .map_err(MediaError::Sdp)?;
+        if let Some(a) = &mut self.answered
+            && again.pbx.rtp != pending.pbx.rtp
+        {
+            a.rtp.set_remote(now, again.pbx.rtp);
+            a.pbx = again.pbx;
+        }
+        Ok(None)
     }
 
     /// Queues DTMF keys toward the PBX (RFC 4733 on its telephone-event

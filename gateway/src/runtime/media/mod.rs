@@ -183,7 +183,26 @@ pub struct NewCall {
     pub pbx_offer: String,
 }
 
+/// A call from the PBX: its media id and the browser's offer.
+#[derive(Debug, Clone)]
+pub struct NewIncoming {
+    /// The call.
+    pub id: MediaCallId,
+    /// The SDP offer for the browser.
+    pub browser_offer: String,
+}
+
 enum Command {
+    CreateIncoming {
+        offer: String,
+        sockets: (UdpSocket, UdpSocket),
+        reply: oneshot::Sender<Result<NewIncoming, MediaError>>,
+    },
+    BrowserAnswer {
+        call: MediaCallId,
+        sdp: String,
+        reply: oneshot::Sender<Result<String, MediaError>>,
+    },
     Create {
         offer: String,
         sockets: (UdpSocket, UdpSocket),
@@ -234,6 +253,34 @@ impl MediaHandle {
             rx,
         )
         .await
+    }
+
+    /// Takes a PBX's offer (a call to a registered browser) and writes the
+    /// browser's offer; the browser leg is up for ICE from now on.
+    pub async fn create_incoming(&self, pbx_offer: String) -> Result<NewIncoming, MediaError> {
+        let sockets = self.ports.allocate().await?;
+        let (reply, rx) = oneshot::channel();
+        self.request(
+            Command::CreateIncoming {
+                offer: pbx_offer,
+                sockets: (sockets.rtp, sockets.rtcp),
+                reply,
+            },
+            rx,
+        )
+        .await
+    }
+
+    /// The browser's answer to a call from the PBX; returns the PBX's
+    /// answer.
+    pub async fn set_browser_answer(
+        &self,
+        call: MediaCallId,
+        sdp: String,
+    ) -> Result<String, MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::BrowserAnswer { call, sdp, reply }, rx)
+            .await
     }
 
     /// The PBX's answer to the call's PBX offer (or a later one). The
@@ -418,6 +465,20 @@ impl MediaTask {
             } => {
                 let _ = reply.send(self.create(&offer, sockets, pbx_tx));
             }
+            Command::CreateIncoming {
+                offer,
+                sockets,
+                reply,
+            } => {
+                let _ = reply.send(self.create_incoming(now, &offer, sockets, pbx_tx));
+            }
+            Command::BrowserAnswer { call, sdp, reply } => {
+                let r = match self.calls.get_mut(&call) {
+                    Some(c) => c.set_browser_answer(now, &sdp, &mut self.rng),
+                    None => Err(MediaError::NoSuchCall(call)),
+                };
+                let _ = reply.send(r);
+            }
             Command::PbxAnswer { call, sdp, reply } => {
                 let _ = reply.send(self.pbx_answer(now, call, &sdp));
             }
@@ -453,15 +514,7 @@ impl MediaTask {
     ) -> Result<NewCall, MediaError> {
         let id = MediaCallId(self.next_id);
         self.next_id += 1;
-        let (rtp, rtcp) = (Arc::new(rtp), Arc::new(rtcp));
-        let sockets = PbxSockets {
-            readers: [
-                tokio::spawn(read_pbx(id, rtp.clone(), pbx_tx.clone())),
-                tokio::spawn(read_pbx(id, rtcp.clone(), pbx_tx.clone())),
-            ],
-            rtp,
-            rtcp,
-        };
+        let sockets = pbx_sockets(id, rtp, rtcp, pbx_tx);
         let Created { call, pbx_offer } = MediaCall::create(
             id,
             offer,
@@ -474,6 +527,40 @@ impl MediaTask {
         self.calls.insert(id, call);
         info!(call = %id, "media call created");
         Ok(NewCall { id, pbx_offer })
+    }
+
+    /// A call from the PBX: its sockets, its offering browser leg in the
+    /// demux.
+    fn create_incoming(
+        &mut self,
+        now: Instant,
+        offer: &str,
+        (rtp, rtcp): (UdpSocket, UdpSocket),
+        pbx_tx: &mpsc::Sender<PbxDatagram>,
+    ) -> Result<NewIncoming, MediaError> {
+        let id = MediaCallId(self.next_id);
+        self.next_id += 1;
+        let sockets = pbx_sockets(id, rtp, rtcp, pbx_tx);
+        let (call, browser_offer) = MediaCall::create_incoming(
+            now,
+            id,
+            offer,
+            &self.webrtc,
+            self.sip_ip,
+            sockets,
+            self.rtp_leg.clone(),
+            &mut self.rng,
+        )?;
+        if let Some(ufrag) = call.local_ufrag() {
+            self.demux.insert_leg(call.leg_id(), ufrag);
+        }
+        self.calls.insert(id, call);
+        let (mut shared, calls) = self.shared();
+        if let Some(call) = calls.get_mut(&id) {
+            call.handle_timeout(now, &mut shared);
+        }
+        info!(call = %id, "media call from the PBX created");
+        Ok(NewIncoming { id, browser_offer })
     }
 
     /// A PBX answer; the first one creates the browser leg, which joins
@@ -571,6 +658,24 @@ fn bind_shared_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
     socket.bind(&addr.into())?;
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket.into())
+}
+
+/// A call's PBX-side sockets and the tasks reading them.
+fn pbx_sockets(
+    id: MediaCallId,
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    pbx_tx: &mpsc::Sender<PbxDatagram>,
+) -> PbxSockets {
+    let (rtp, rtcp) = (Arc::new(rtp), Arc::new(rtcp));
+    PbxSockets {
+        readers: [
+            tokio::spawn(read_pbx(id, rtp.clone(), pbx_tx.clone())),
+            tokio::spawn(read_pbx(id, rtcp.clone(), pbx_tx.clone())),
+        ],
+        rtp,
+        rtcp,
+    }
 }
 
 /// Hands every datagram of one PBX-side socket to the media task.

@@ -75,6 +75,27 @@ pub fn pbx_offer_to_browser(
     srtp: &PbxSrtp,
     origin: GatewayOrigin,
 ) -> Result<BrowserOfferOut, TranslateError> {
+    let pending = read_pbx_offer(offer, codecs, srtp)?;
+    let sdp = browser_description(
+        webrtc,
+        origin,
+        MID,
+        Setup::ActPass,
+        &pending.formats,
+        pending.pbx.direction,
+        pending.pbx.ptime,
+    );
+    Ok(BrowserOfferOut { sdp, pending })
+}
+
+/// What a PBX's offer says, for a browser offer written elsewhere (the
+/// WebRTC leg writes its own): the audio section, the PBX's endpoint, the
+/// allowed formats on the PBX's payload types, and the SDES keys.
+pub fn read_pbx_offer(
+    offer: &SessionDescription,
+    codecs: &CodecPolicy,
+    srtp: &PbxSrtp,
+) -> Result<PbxOffered, TranslateError> {
     let audio = audio_index(offer)?;
     let m = &offer.media[audio];
     let sdes = match srtp {
@@ -89,24 +110,12 @@ pub fn pbx_offer_to_browser(
     if formats.iter().all(|f| f.codec.is_telephone_event()) {
         return Err(TranslateError::NoCommonCodec);
     }
-    let sdp = browser_description(
-        webrtc,
-        origin,
-        MID,
-        Setup::ActPass,
-        &formats,
-        pbx.direction,
-        pbx.ptime,
-    );
-    Ok(BrowserOfferOut {
-        sdp,
-        pending: PbxOffered {
-            offer: offer.clone(),
-            audio,
-            pbx,
-            formats,
-            sdes,
-        },
+    Ok(PbxOffered {
+        offer: offer.clone(),
+        audio,
+        pbx,
+        formats,
+        sdes,
     })
 }
 

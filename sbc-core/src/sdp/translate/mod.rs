@@ -29,6 +29,7 @@ pub use from_browser::{
 };
 pub use from_pbx::{
     BrowserOfferOut, PbxAnswer, PbxOffered, browser_answer_to_pbx, pbx_offer_to_browser,
+    read_pbx_offer,
 };
 pub use sdes::{PbxSrtp, SdesKeys};
 
