@@ -61,6 +61,8 @@ stage "system packages"
 declare -A package_of=(
     [sipp]=sip-tester
     [rtpengine]=rtpengine-daemon
+    [baresip]=baresip-core
+    [kamailio]=kamailio
     [chromium]=chromium
     [node]=nodejs
     [npm]=npm

@@ -1,0 +1,423 @@
+//! Browser calls against real SIP peers: baresip as an auto-answering PBX
+//! that plays a 1 kHz tone and records what it hears, and Kamailio as the
+//! registrar and proxy between a baresip phone and a browser registered
+//! through the gateway. Audio is proven both ways: Chromium's received
+//! tone is measured in the page (`e2e/ws_call.mjs`, `e2e/ws_incoming.mjs`),
+//! baresip's recording is measured here. Configurations are in
+//! `tests/peers/`; everything runs on loopback in the suite's namespace.
+
+mod common;
+
+use gateway::app::{self, App};
+use gateway::config::Config;
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The tone baresip plays.
+const PBX_TONE: f64 = 1000.0;
+/// The tone the browser plays.
+const BROWSER_TONE: f64 = 440.0;
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sbc-real-peers-{tag}-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A 16-bit mono 8 kHz WAV of a sine at `hz`, `seconds` long.
+fn write_tone_wav(path: &Path, hz: f64, seconds: u32) {
+    let rate = 8000u32;
+    let samples: Vec<i16> = (0..rate * seconds)
+        .map(|n| {
+            let t = f64::from(n) / f64::from(rate);
+            (0.3 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+        })
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// The samples and rate of a 16-bit PCM WAV (the `data` chunk found by
+/// walking the chunks).
+fn read_wav(path: &Path) -> (Vec<f64>, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    let rate = u32::from_le_bytes(bytes[24..28].try_into().unwrap());
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if id == b"data" {
+            let end = (at + 8 + len).min(bytes.len());
+            let samples = bytes[at + 8..end]
+                .chunks_exact(2)
+                .map(|c| f64::from(i16::from_le_bytes([c[0], c[1]])))
+                .collect();
+            return (samples, rate);
+        }
+        at += 8 + len;
+    }
+    (Vec::new(), rate)
+}
+
+/// The frequency (5 Hz steps, 100–3000 Hz) with the most energy in the
+/// loudest second of `path`, and that second's RMS level.
+fn dominant_frequency(path: &Path) -> (f64, f64) {
+    let (samples, rate) = read_wav(path);
+    let second = rate as usize;
+    let loudest = samples
+        .chunks(second)
+        .filter(|c| c.len() == second)
+        .max_by(|a, b| energy(a).total_cmp(&energy(b)))
+        .unwrap_or(&[]);
+    let rms = (energy(loudest) / loudest.len().max(1) as f64).sqrt();
+    let best = (20..=600)
+        .map(|k| f64::from(k) * 5.0)
+        .max_by(|a, b| goertzel(loudest, *a, rate).total_cmp(&goertzel(loudest, *b, rate)))
+        .unwrap_or(0.0);
+    (best, rms)
+}
+
+fn energy(x: &[f64]) -> f64 {
+    x.iter().map(|s| s * s).sum()
+}
+
+/// Power of `hz` in `x` (Goertzel).
+fn goertzel(x: &[f64], hz: f64, rate: u32) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * hz / f64::from(rate);
+    let c = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &v in x {
+        let s = v + c * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    s1 * s1 + s2 * s2 - c * s1 * s2
+}
+
+/// A baresip instance with its own ports, tone and recording folder.
+struct Baresip {
+    child: Child,
+    sip_port: u16,
+    ctrl_port: u16,
+    records: PathBuf,
+}
+
+impl Baresip {
+    /// Starts baresip with `account` (an accounts-file line; `@SIP_PORT@`
+    /// is filled in) playing `PBX_TONE`.
+    fn start(account: &str) -> Baresip {
+        let dir = tempdir("baresip");
+        let records = dir.join("records");
+        std::fs::create_dir_all(&records).unwrap();
+        let tone = dir.join("tone.wav");
+        write_tone_wav(&tone, PBX_TONE, 60);
+        let sip_port = common::free_port();
+        let ctrl_port = common::free_port();
+        let rtp = common::free_port() & !1;
+        let template = include_str!("peers/baresip/config");
+        let config = template
+            .replace("@SIP_PORT@", &sip_port.to_string())
+            .replace("@CTRL_PORT@", &ctrl_port.to_string())
+            .replace("@RTP_PORTS@", &format!("{rtp}-{}", rtp.saturating_add(19)))
+            .replace("@TONE_WAV@", &tone.display().to_string())
+            .replace("@RECORD_DIR@", &records.display().to_string());
+        std::fs::write(dir.join("config"), config).unwrap();
+        std::fs::write(
+            dir.join("accounts"),
+            account.replace("@SIP_PORT@", &sip_port.to_string()),
+        )
+        .unwrap();
+        let child = Command::new("baresip")
+            .args(["-f", &dir.display().to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("baresip is installed (scripts/test.sh installs baresip-core)");
+        let b = Baresip {
+            child,
+            sip_port,
+            ctrl_port,
+            records,
+        };
+        b.wait_ready();
+        b
+    }
+
+    /// Waits until its control port accepts connections.
+    fn wait_ready(&self) {
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.ctrl_port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("baresip did not start");
+    }
+
+    /// Sends a ctrl_tcp command.
+    fn command(&self, command: &str, params: &str) -> String {
+        ctrl_command(self.ctrl_port, command, params)
+    }
+
+    /// The recording of what it heard in the (one) call.
+    fn heard(&self) -> PathBuf {
+        std::fs::read_dir(&self.records)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+            .unwrap_or_else(|| panic!("baresip recorded nothing in {}", self.records.display()))
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.command("quit", "");
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends a baresip ctrl_tcp command (netstring JSON) to `port` and returns
+/// the answer.
+fn ctrl_command(port: u16, command: &str, params: &str) -> String {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let json = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
+    let _ = s.write_all(format!("{}:{json},", json.len()).as_bytes());
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// Sends `command` to baresip's control port after `delay`.
+async fn ctrl_later(port: u16, delay: Duration, command: &'static str, params: String) -> String {
+    tokio::time::sleep(delay).await;
+    tokio::task::spawn_blocking(move || ctrl_command(port, command, &params))
+        .await
+        .unwrap_or_default()
+}
+
+/// Kamailio on its own port.
+struct Kamailio {
+    child: Child,
+    port: u16,
+}
+
+impl Kamailio {
+    fn start() -> Kamailio {
+        let dir = tempdir("kamailio");
+        let port = common::free_port();
+        let config = include_str!("peers/kamailio.cfg")
+            .replace("@PORT@", &port.to_string())
+            .replace("@RUN_DIR@", &dir.display().to_string());
+        let cfg = dir.join("kamailio.cfg");
+        std::fs::write(&cfg, config).unwrap();
+        let child = Command::new("kamailio")
+            .args([
+                "-f",
+                &cfg.display().to_string(),
+                "-DD",
+                "-E",
+                "-m",
+                "64",
+                "-M",
+                "8",
+            ])
+            .args(["-Y", &dir.display().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kamailio is installed (scripts/test.sh installs it)");
+        std::thread::sleep(Duration::from_millis(800));
+        Kamailio { child, port }
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_gateway(pbx: &str) -> App {
+    let dir = tempdir("gw");
+    let rtp = common::free_port() & !1;
+    let toml = format!(
+        "[http]\nlisten = \"127.0.0.1:0\"\ncert = \"{dir}/gw.pem\"\nkey = \"{dir}/gw-key.pem\"\n\
+         [sip]\nlisten = [\"udp:127.0.0.1:{sip}\"]\nrate_limit_per_ip = 0\n\
+         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}-{end}\"\n\
+         [pbx]\nuri = \"{pbx}\"\n",
+        dir = dir.display(),
+        sip = common::free_port(),
+        webrtc = common::free_port(),
+        end = rtp.saturating_add(39),
+    );
+    let config = Config::from_sources(
+        &toml,
+        std::iter::empty::<(String, String)>(),
+        "127.0.0.1".parse().unwrap(),
+    )
+    .unwrap();
+    app::start(&config).await.expect("the gateway starts")
+}
+
+/// Runs an `e2e/` script against `gw`; its JSON line.
+async fn run_node(script: &str, gw: &App, args: &[&str]) -> Value {
+    let mut all = vec![
+        script.to_owned(),
+        "--url".into(),
+        format!("https://{}/healthz", gw.http.local_addr),
+    ];
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(&all)
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON from {script}:\n{stdout}\n{stderr}"));
+    println!("{line}");
+    serde_json::from_str(line).unwrap()
+}
+
+/// What baresip heard: its dominant frequency must be the browser's tone.
+fn assert_pbx_heard_the_browser(b: &Baresip) {
+    let (hz, rms) = dominant_frequency(&b.heard());
+    println!("baresip heard {hz} Hz at RMS {rms:.0}");
+    assert!((hz - BROWSER_TONE).abs() <= 10.0, "baresip heard {hz} Hz");
+    assert!(rms > 300.0, "baresip heard near silence (RMS {rms:.0})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
+    let pbx = Baresip::start(
+        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
+    );
+    let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
+    let result = run_node(
+        "ws_call.mjs",
+        &gw,
+        &[
+            "--to",
+            "pbx",
+            "--tone",
+            "440",
+            "--expect",
+            "1000",
+            "--seconds",
+            "3",
+        ],
+    )
+    .await;
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["ended"]["by"], "local");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_pbx_heard_the_browser(&pbx);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
+    let pbx = Baresip::start(
+        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
+    );
+    let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
+    let hangup = tokio::spawn(ctrl_later(
+        pbx.ctrl_port,
+        Duration::from_secs(6),
+        "hangup",
+        String::new(),
+    ));
+    let result = run_node(
+        "ws_call.mjs",
+        &gw,
+        &[
+            "--to",
+            "pbx",
+            "--tone",
+            "440",
+            "--expect",
+            "1000",
+            "--seconds",
+            "2",
+            "--hangup",
+            "remote",
+        ],
+    )
+    .await;
+    println!("baresip: {}", hangup.await.unwrap());
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["ended"]["by"], "remote");
+    assert_pbx_heard_the_browser(&pbx);
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baresip_phone_calls_a_browser_registered_at_kamailio() {
+    let kamailio = Kamailio::start();
+    let gw = start_gateway(&format!("sip:127.0.0.1:{}", kamailio.port)).await;
+    let phone = Baresip::start(&format!(
+        "<sip:1002@127.0.0.1:{}>;regint=0;answermode=manual;audio_codecs=pcmu,pcma",
+        kamailio.port
+    ));
+    let ctrl = phone.ctrl_port;
+    let target = format!("sip:1001@127.0.0.1:{}", kamailio.port);
+    let dialer = tokio::spawn(async move {
+        // The browser registers first (ws_incoming.mjs does at once).
+        let dialled = ctrl_later(ctrl, Duration::from_secs(3), "dial", target).await;
+        let hung_up = ctrl_later(ctrl, Duration::from_secs(7), "hangup", String::new()).await;
+        (dialled, hung_up)
+    });
+    let result = run_node(
+        "ws_incoming.mjs",
+        &gw,
+        &["--user", "1001", "--tone", "440", "--expect", "1000"],
+    )
+    .await;
+    println!("baresip: {:?}", dialer.await.unwrap());
+    assert_eq!(result["ok"], true, "{result}");
+    let from = result["incoming"]["from"].as_str().unwrap_or_default();
+    assert!(from.starts_with("sip:1002@"), "{from}");
+    assert_pbx_heard_the_browser(&phone);
+    drop(kamailio);
+    gw.stop().await;
+}
