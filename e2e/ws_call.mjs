@@ -14,7 +14,7 @@
 // held,resumed` requires those event types, in that order.
 //
 //   node ws_call.mjs --url https://127.0.0.1:8443/healthz --to 600 --tone 440 [--expect 440]
-//        [--seconds 3] [--hangup local|remote|early] [--expect-end 486] [--dtmf 12#]
+//        [--seconds 3] [--hangup local|remote|early|drop] [--expect-end 486] [--dtmf 12#]
 //        [--early-seconds 1.5] [--expect-frames held,resumed] [--hold]
 // `--hold` holds and resumes the answered call (`hold`, `unhold`) before
 // measuring.
@@ -169,6 +169,13 @@ try {
       const inbound = stats.find((s) => s.type === 'inbound-rtp');
       const transport = stats.find((s) => s.type === 'transport');
       let ended;
+      if (hangup === 'drop') {
+        // Leave without hanging up: the gateway ends the call after the
+        // session's grace period.
+        ws.close();
+        pc.close();
+        return { hello, frames, setupMs, ...measured, packetsReceived: inbound ? inbound.packetsReceived : 0 };
+      }
       if (hangup === 'local') {
         await request({ type: 'hangup', call: 'c1' });
         ended = await next((f) => f.type === 'ended' && f.call === 'c1');
@@ -205,6 +212,8 @@ try {
   let ok;
   if (expectEnd !== null) {
     ok = result.ended?.type === 'ended' && result.ended.sip_status === expectEnd;
+  } else if (values.hangup === 'drop') {
+    ok = Math.abs(result.frequency - expected) <= 2 * (48000 / 8192) && result.packetsReceived > 0;
   } else if (values.hangup === 'early') {
     ok = result.ended?.by === 'local' && !result.frames.some((f) => f.type === 'answered');
   } else {

@@ -101,7 +101,11 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             .token_secret
             .as_ref()
             .map(|s| TokenKey::new(s.expose().as_bytes())),
-        limits: SessionLimits::default(),
+        limits: SessionLimits {
+            resume_grace: config.http.resume_grace,
+            ..SessionLimits::default()
+        },
+        resumable: Default::default(),
     });
     let tls = crate::tls::server_config_or_generate(
         &config.http.cert,

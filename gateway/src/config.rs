@@ -64,6 +64,9 @@ pub struct HttpConfig {
     pub cert: PathBuf,
     /// `http.key`: PEM private key, default `certs/gateway-key.pem`.
     pub key: PathBuf,
+    /// `http.resume_grace_secs`: how long a browser session whose socket
+    /// dropped keeps its calls and registration for a resume, default 30 s.
+    pub resume_grace: Duration,
 }
 
 /// `[sip]`: the SIP side of the gateway.

@@ -17,6 +17,11 @@ use std::time::Duration;
 /// The gateway with `extra` TOML appended to a loopback configuration
 /// (its own SIP port, RTP range and certificate folder).
 async fn start_gateway(extra: &str) -> App {
+    start_gateway_with(extra, &[]).await
+}
+
+/// [`start_gateway`] with `SBC_*` variables as well.
+async fn start_gateway_with(extra: &str, env: &[(&str, &str)]) -> App {
     let dir = tempdir();
     let rtp = common::free_port() & !1;
     let toml = format!(
@@ -28,12 +33,8 @@ async fn start_gateway(extra: &str) -> App {
         webrtc = common::free_port(),
         end = rtp.saturating_add(39),
     );
-    let config = Config::from_sources(
-        &toml,
-        std::iter::empty::<(String, String)>(),
-        "127.0.0.1".parse().unwrap(),
-    )
-    .unwrap();
+    let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+    let config = Config::from_sources(&toml, env, "127.0.0.1".parse().unwrap()).unwrap();
     app::start(&config).await.expect("the gateway starts")
 }
 
@@ -370,7 +371,11 @@ async fn a_refused_registration_is_an_error_and_an_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_browser_answers_a_call_from_the_pbx() {
-    let (gw, port) = gateway_to_sipp("").await;
+    // A grace period of 1 s: the registration is removed soon after the
+    // browser's socket closes, which SIPp waits for.
+    let port = common::free_port();
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
     let pbx = sipp("registrar_then_calls.xml", port, &[]);
     let args = url_and(
         &gw,
@@ -384,6 +389,27 @@ async fn a_registered_browser_answers_a_call_from_the_pbx() {
     assert_eq!(result["incoming"]["to"], "alice");
     let from = result["incoming"]["from"].as_str().unwrap_or_default();
     assert!(from.starts_with("sip:1002@"), "{from}");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_socket_is_resumed_with_its_call() {
+    let gw = start_gateway("").await;
+    let result = run_node("ws_resume.mjs", url_and(&gw, "https", "/healthz", &[])).await;
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_not_resumed_in_time_ends_its_calls_with_bye() {
+    let port = common::free_port();
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
+    let pbx = sipp("uas_expects_bye.xml", port, &[]);
+    let result = ws_call(&gw, &["--to", "600", "--seconds", "1", "--hangup", "drop"]).await;
+    assert_ok(&result);
+    // SIPp passes only if the gateway's BYE came after the socket went.
     sipp_passed(pbx).await;
     gw.stop().await;
 }

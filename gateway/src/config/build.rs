@@ -59,6 +59,7 @@ fn http(src: &Source) -> Result<HttpConfig, ConfigError> {
         },
         cert: path(src, "http.cert", "certs/gateway.pem")?,
         key: path(src, "http.key", "certs/gateway-key.pem")?,
+        resume_grace: Duration::from_secs(bounded(src, "http.resume_grace_secs", 30, 3600)?),
     })
 }
 

@@ -22,6 +22,7 @@ struct Http {
     listen: String,
     cert: String,
     key: String,
+    resume_grace_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -88,6 +89,7 @@ pub(super) fn to_toml(config: &Config) -> String {
             listen: http.listen.to_string(),
             cert: http.cert.display().to_string(),
             key: http.key.display().to_string(),
+            resume_grace_secs: http.resume_grace.as_secs(),
         },
         sip: Sip {
             listen: sip.listen.iter().map(ToString::to_string).collect(),

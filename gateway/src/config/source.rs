@@ -28,6 +28,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("http.listen", Kind::Str),
     ("http.cert", Kind::Str),
     ("http.key", Kind::Str),
+    ("http.resume_grace_secs", Kind::Uint),
     ("sip.listen", Kind::List),
     ("sip.tls_cert", Kind::Str),
     ("sip.tls_key", Kind::Str),

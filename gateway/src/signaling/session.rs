@@ -8,6 +8,7 @@
 //! session ends on both legs.
 
 use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
+use super::resume::{Claim, Resumable};
 use super::token::TokenKey;
 use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
 use crate::b2bua::registrations::{IncomingCall, RegEvent, RegKey, RegNotice, RegOwner, Register};
@@ -34,6 +35,8 @@ pub struct SessionLimits {
     pub close_after: u32,
     /// Calls one session may have at once.
     pub max_calls: usize,
+    /// How long a session whose socket dropped is kept for a resume.
+    pub resume_grace: Duration,
 }
 
 impl Default for SessionLimits {
@@ -42,6 +45,7 @@ impl Default for SessionLimits {
             frames_per_second: 50,
             close_after: 200,
             max_calls: 8,
+            resume_grace: Duration::from_secs(30),
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct SessionConfig {
     pub tokens: Option<TokenKey>,
     /// Flood limits.
     pub limits: SessionLimits,
+    /// Sessions whose socket dropped, waiting for a resume.
+    pub resumable: Arc<Resumable>,
 }
 
 /// Counts frames in one-second windows.
@@ -95,6 +101,11 @@ struct Session {
     config: Arc<SessionConfig>,
     sinks: EventSinks,
     id: Option<String>,
+    /// The token a new socket resumes this session with.
+    resume_token: String,
+    /// Set by a `hello` that resumes a parked session: where this socket
+    /// goes, and the `hello`'s id.
+    resume_into: Option<(UnboundedSender<Claim>, RequestId)>,
     calls: HashMap<String, BrowserCall>,
     by_sip: HashMap<CallKey, String>,
     by_media: HashMap<MediaCallId, String>,
@@ -114,32 +125,69 @@ struct Session {
     pending_unregister: Option<RequestId>,
 }
 
+/// A fresh, unguessable resume token (128 bits).
+fn new_resume_token() -> String {
+    let mut rng = rand::rng();
+    format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64())
+}
+
 /// Longest `domain` of a `register`.
 const MAX_DOMAIN: usize = 253;
 
-/// Serves one WebSocket until it closes; every call of it ends then.
-pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
-    let (sip_tx, mut sip_rx) = unbounded_channel::<SipCallEvent>();
-    let (media_tx, mut media_rx) = unbounded_channel::<MediaEvent>();
-    let (reg_tx, mut reg_rx) = unbounded_channel::<RegEvent>();
-    let mut session = Session {
-        config: config.clone(),
-        sinks: EventSinks {
-            sip: sip_tx,
-            media: media_tx,
-        },
-        id: None,
-        calls: HashMap::new(),
-        by_sip: HashMap::new(),
-        by_media: HashMap::new(),
-        refused_token: false,
-        reg_events: reg_tx,
-        registration: None,
-        registered: false,
-        pending_register: None,
-        pending_unregister: None,
-        incoming_count: 0,
-    };
+/// The channels a session's calls and registration report on.
+struct Inbox {
+    sip: UnboundedReceiver<SipCallEvent>,
+    media: UnboundedReceiver<MediaEvent>,
+    reg: UnboundedReceiver<RegEvent>,
+}
+
+/// How serving a socket ended.
+enum Served {
+    /// The socket closed (or failed, or flooded).
+    Closed,
+    /// Its `hello` resumed a parked session: the socket goes there.
+    Resumes(UnboundedSender<Claim>, RequestId),
+}
+
+/// Serves one WebSocket. When it closes, a session with calls or a
+/// registration is parked for the grace period (its calls go on) and can
+/// be taken over by a new socket; otherwise, or when the grace period ends,
+/// every call ends and the registration is removed.
+pub async fn run(socket: WebSocket, config: Arc<SessionConfig>) {
+    let (mut session, mut inbox) = Session::new(config.clone());
+    let mut socket = socket;
+    loop {
+        match serve(&mut session, &mut inbox, &mut socket).await {
+            Served::Resumes(parked, id) => {
+                // A taken entry's task waits for this claim, so it arrives.
+                let _ = parked.send(Claim { socket, id });
+                return;
+            }
+            Served::Closed => {}
+        }
+        if session.id.is_none() || (session.calls.is_empty() && session.registration.is_none()) {
+            break;
+        }
+        match park(&mut session, &mut inbox).await {
+            Some(claim) => {
+                socket = claim.socket;
+                let ok = session.resumed(&claim.id);
+                if send_all(&mut socket, vec![ok]).await.is_err() {
+                    continue;
+                }
+            }
+            None => break,
+        }
+    }
+    session.close().await;
+    inbox.sip.close();
+    inbox.media.close();
+    inbox.reg.close();
+}
+
+/// Handles frames and events until the socket closes.
+async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket) -> Served {
+    let limits = session.config.limits;
     let mut window = RateWindow {
         start: now(),
         frames: 0,
@@ -149,7 +197,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
         let out = tokio::select! {
             received = socket.recv() => match received {
                 Some(Ok(Message::Text(text))) => {
-                    match window.check(now(), &config.limits) {
+                    match window.check(now(), &limits) {
                         Verdict::Handle => session.on_text(text.as_str()).await,
                         Verdict::Refuse => vec![ProtocolError::new(
                             p::request_id_of(text.as_str()),
@@ -159,7 +207,7 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
                         .to_frame()],
                         Verdict::Close => {
                             info!(session = ?session.id, "frame flood: closing the socket");
-                            break;
+                            return Served::Closed;
                         }
                     }
                 }
@@ -170,19 +218,51 @@ pub async fn run(mut socket: WebSocket, config: Arc<SessionConfig>) {
                 )
                 .to_frame()],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Served::Closed,
             },
-            Some(event) = sip_rx.recv() => session.on_sip(event).await,
-            Some(event) = media_rx.recv() => session.on_media(event).await,
-            Some(event) = reg_rx.recv() => session.on_registration(event).await,
+            Some(event) = inbox.sip.recv() => session.on_sip(event).await,
+            Some(event) = inbox.media.recv() => session.on_media(event).await,
+            Some(event) = inbox.reg.recv() => session.on_registration(event).await,
         };
-        if send_all(&mut socket, out).await.is_err() || session.refused_token {
+        if let Some((parked, id)) = session.resume_into.take() {
+            return Served::Resumes(parked, id);
+        }
+        if send_all(socket, out).await.is_err() || session.refused_token {
             // PROTOCOL.md: a missing or bad token closes the socket.
-            break;
+            return Served::Closed;
         }
     }
-    session.close().await;
-    drain(&mut sip_rx, &mut media_rx);
+}
+
+/// Keeps a session without a socket for the grace period: its calls and
+/// registration go on, their events are handled (and not replayed). A
+/// claim from a new socket ends the wait.
+async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
+    let (tx, mut claims) = unbounded_channel::<Claim>();
+    let token = session.resume_token.clone();
+    let resumable = session.config.resumable.clone();
+    resumable.park(token.clone(), tx);
+    let grace = tokio::time::sleep(session.config.limits.resume_grace);
+    tokio::pin!(grace);
+    info!(session = ?session.id, "socket gone: session kept for the grace period");
+    loop {
+        tokio::select! {
+            Some(claim) = claims.recv() => {
+                info!(session = ?session.id, "session resumed on a new socket");
+                return Some(claim);
+            }
+            Some(event) = inbox.sip.recv() => { session.on_sip(event).await; }
+            Some(event) = inbox.media.recv() => { session.on_media(event).await; }
+            Some(event) = inbox.reg.recv() => { session.on_registration(event).await; }
+            () = &mut grace => {
+                if resumable.expire(&token) {
+                    return None;
+                }
+                // A socket took the token just now: its claim is coming.
+                return claims.recv().await;
+            }
+        }
+    }
 }
 
 async fn send_all(socket: &mut WebSocket, frames: Vec<Value>) -> Result<(), axum::Error> {
@@ -192,12 +272,55 @@ async fn send_all(socket: &mut WebSocket, frames: Vec<Value>) -> Result<(), axum
     Ok(())
 }
 
-fn drain(sip: &mut UnboundedReceiver<SipCallEvent>, media: &mut UnboundedReceiver<MediaEvent>) {
-    sip.close();
-    media.close();
-}
-
 impl Session {
+    fn new(config: Arc<SessionConfig>) -> (Session, Inbox) {
+        let (sip_tx, sip) = unbounded_channel::<SipCallEvent>();
+        let (media_tx, media) = unbounded_channel::<MediaEvent>();
+        let (reg_tx, reg) = unbounded_channel::<RegEvent>();
+        let session = Session {
+            config,
+            sinks: EventSinks {
+                sip: sip_tx,
+                media: media_tx,
+            },
+            id: None,
+            resume_token: String::new(),
+            resume_into: None,
+            calls: HashMap::new(),
+            by_sip: HashMap::new(),
+            by_media: HashMap::new(),
+            refused_token: false,
+            reg_events: reg_tx,
+            registration: None,
+            registered: false,
+            pending_register: None,
+            pending_unregister: None,
+            incoming_count: 0,
+        };
+        (session, Inbox { sip, media, reg })
+    }
+
+    /// The `ok` of a `hello` that resumed this session: the same session,
+    /// a new resume token, the calls it kept.
+    fn resumed(&mut self, id: &RequestId) -> Value {
+        self.resume_token = new_resume_token();
+        let calls: Vec<Value> = self
+            .calls
+            .keys()
+            .map(|name| json!({ "call": name }))
+            .collect();
+        p::ok(
+            id,
+            json!({
+                "session": self.id,
+                "resume_token": self.resume_token,
+                "version": p::VERSION,
+                "ice_servers": [],
+                "calls": calls,
+            }),
+        )
+    }
+
     async fn on_text(&mut self, text: &str) -> Vec<Value> {
         let frame = match p::parse_frame(text) {
             Ok(frame) => frame,
@@ -223,7 +346,7 @@ impl Session {
             return Err(err(ErrorCode::InvalidState, "say hello first"));
         }
         match request {
-            Request::Hello { token, .. } => self.hello(&id, token.as_deref()),
+            Request::Hello { token, resume } => self.hello(&id, token.as_deref(), resume),
             Request::Ping => Ok(vec![p::ok(&id, json!({}))]),
             Request::Call {
                 call,
@@ -308,7 +431,12 @@ impl Session {
         }
     }
 
-    fn hello(&mut self, id: &RequestId, token: Option<&str>) -> Result<Vec<Value>, ProtocolError> {
+    fn hello(
+        &mut self,
+        id: &RequestId,
+        token: Option<&str>,
+        resume: Option<String>,
+    ) -> Result<Vec<Value>, ProtocolError> {
         if self.id.is_some() {
             return Err(ProtocolError::new(
                 Some(id.clone()),
@@ -332,16 +460,20 @@ impl Session {
                 ));
             }
         }
-        let mut rng = rand::rng();
-        let session = format!("{:016x}", rng.next_u64());
-        let resume = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        if let Some(parked) = resume.and_then(|r| self.config.resumable.take(&r)) {
+            // The socket moves to the parked session, which answers.
+            self.resume_into = Some((parked, id.clone()));
+            return Ok(Vec::new());
+        }
+        let session = format!("{:016x}", rand::rng().next_u64());
         info!(%session, "browser session opened");
         self.id = Some(session.clone());
+        self.resume_token = new_resume_token();
         Ok(vec![p::ok(
             id,
             json!({
                 "session": session,
-                "resume_token": resume,
+                "resume_token": self.resume_token,
                 "version": p::VERSION,
                 "ice_servers": [],
             }),
