@@ -146,11 +146,15 @@ impl TransactionUser for GatewayService {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.registrations.poll_timeout()
+        [self.registrations.poll_timeout(), self.calls.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn handle_timeout(&mut self, now: Instant, sip: &mut SipContext<'_>) {
         self.registrations.handle_timeout(now, sip);
+        self.calls.handle_timeout(now, sip);
     }
 }
 

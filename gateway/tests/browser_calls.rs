@@ -108,6 +108,8 @@ fn sipp(scenario: &str, port: u16, extra: &[&str]) -> Child {
         .args(["-mi", "127.0.0.1", "-mp", &media_port, "-rtp_echo"])
         .args(["-m", "1", "-nostdin", "-timeout", "40s"])
         .args(extra)
+        // Its log files (-trace_*) go to a scratch folder, not the crate.
+        .current_dir(std::env::temp_dir())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -410,6 +412,36 @@ async fn a_session_not_resumed_in_time_ends_its_calls_with_bye() {
     let result = ws_call(&gw, &["--to", "600", "--seconds", "1", "--hangup", "drop"]).await;
     assert_ok(&result);
     // SIPp passes only if the gateway's BYE came after the socket went.
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_refreshes_a_session_timer_it_was_given() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_session_timer.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &["--to", "600", "--seconds", "1", "--hangup", "remote"],
+    )
+    .await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_session_timer_ends_the_call_on_both_sides() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_session_timer_lapses.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &["--to", "600", "--seconds", "1", "--hangup", "remote"],
+    )
+    .await;
+    // The browser hears `ended` from the gateway, not from the PBX.
+    assert_eq!(result["ended"]["by"], "gateway", "{result}");
+    assert_eq!(result["ended"]["reason"], "session timer expired");
     sipp_passed(pbx).await;
     gw.stop().await;
 }

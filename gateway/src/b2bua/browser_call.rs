@@ -594,6 +594,7 @@ fn describe(cause: &EndCause) -> (EndedBy, Option<u16>, String) {
         EndCause::Timeout => (EndedBy::Gateway, Some(408), "no answer from the PBX".into()),
         EndCause::Unreachable => (EndedBy::Gateway, Some(503), "the PBX is unreachable".into()),
         EndCause::Protocol(why) => (EndedBy::Gateway, None, why.clone()),
+        EndCause::SessionExpired => (EndedBy::Gateway, None, "session timer expired".into()),
     }
 }
 

@@ -180,6 +180,30 @@ impl SipCalls {
         r
     }
 
+    /// The earliest session-timer deadline of any leg.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.calls
+            .values()
+            .filter_map(|e| e.leg.poll_timeout())
+            .min()
+    }
+
+    /// Runs the legs' due session timers (refreshes, expiries).
+    pub fn handle_timeout(&mut self, now: Instant, sip: &mut SipContext<'_>) {
+        let due: Vec<CallKey> = self
+            .calls
+            .iter()
+            .filter(|(_, e)| e.leg.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            if let Some(e) = self.calls.get_mut(&key) {
+                e.leg.handle_timeout(now, sip.layer, sip.rng);
+            }
+            self.settle(key);
+        }
+    }
+
     /// Takes a transaction event if it belongs to a leg; gives it back
     /// otherwise.
     pub fn on_event(

@@ -28,6 +28,7 @@ use crate::sip::transaction::{Peer, TransactionId, TransactionLayer};
 use crate::sip::{HeaderName, Message, Method, StartLine};
 use bytes::Bytes;
 use rand::RngCore;
+use session_timer::{Refresher, SessionTimer, session_expires};
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -75,6 +76,9 @@ pub enum EndCause {
     LocalHangup,
     /// The PBX broke the protocol (a 2xx that makes no dialog, say).
     Protocol(String),
+    /// The session timer ran out (RFC 4028): no refresh in time, or a
+    /// refresh failed.
+    SessionExpired,
 }
 
 /// What the leg tells the signaling layer.
@@ -143,6 +147,15 @@ pub enum LegError {
     Send(String),
 }
 
+/// Why the gateway re-INVITEs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reinvite {
+    /// Hold (`true`) or resume.
+    Hold(bool),
+    /// A session refresh (RFC 4028), same description.
+    Refresh,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// INVITE sent, no provisional response yet; `cancel` once the browser
@@ -194,9 +207,15 @@ pub struct SipLeg {
     dialog: Option<Dialog>,
     ack: Option<Message>,
     /// The gateway's re-INVITE in progress and the hold state it asks for.
-    reinvite: Option<(TransactionId, bool)>,
+    reinvite: Option<(TransactionId, Reinvite)>,
     /// The ACK of the last re-INVITE's 2xx, for its retransmissions.
     reinvite_ack: Option<Message>,
+    /// The session timer, when one was negotiated.
+    timer: Option<SessionTimer>,
+    /// Whether the gateway is the dialog's UAC (a call it placed).
+    uac: bool,
+    /// How the call ends once the gateway's BYE is answered.
+    bye_cause: EndCause,
     auth: Option<DigestClient>,
     challenges: u8,
     new_transactions: Vec<TransactionId>,
@@ -221,7 +240,12 @@ impl SipLeg {
         )
         .contact(config.contact.clone())
         .user_agent(config.user_agent.clone())
-        .supported("replaces")
+        .supported("replaces, timer")
+        .header(
+            HeaderName::SessionExpires,
+            session_timer::REQUESTED_INTERVAL.to_string(),
+        )
+        .header(HeaderName::MinSe, session_timer::MIN_INTERVAL.to_string())
         .header(HeaderName::Allow, Method::ALLOWED);
         for (name, value) in &config.extra_headers {
             builder = builder.header_raw(name.clone(), value.clone());
@@ -247,6 +271,9 @@ impl SipLeg {
             ack: None,
             reinvite: None,
             reinvite_ack: None,
+            timer: None,
+            uac: true,
+            bye_cause: EndCause::LocalHangup,
             auth: None,
             challenges: 0,
             new_transactions: vec![invite_tx],
@@ -362,27 +389,103 @@ impl SipLeg {
             Direction::SendRecv
         };
         let sdp = self.answer_with_direction(direction);
+        self.send_reinvite(now, sdp, Reinvite::Hold(held), layer, rng)
+    }
+
+    /// Sends a re-INVITE with `sdp` (and the session timer, if any).
+    fn send_reinvite(
+        &mut self,
+        now: Instant,
+        sdp: Bytes,
+        why: Reinvite,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), LegError> {
         let dialog = self.dialog.as_mut().ok_or(LegError::State("unanswered"))?;
         let mut invite = dialog
             .request(Method::Invite, rng)
             .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
+        if let Some(t) = &self.timer {
+            invite
+                .headers
+                .push(HeaderName::SessionExpires, t.header_value(self.uac));
+            invite.headers.push(HeaderName::Supported, "timer");
+        }
         invite.set_body(Some("application/sdp"), sdp);
         let id = layer
             .send_request(now, invite, self.config.next_hop)
             .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
-        self.reinvite = Some((id, held));
+        self.reinvite = Some((id, why));
         self.new_transactions.push(id);
         Ok(())
     }
 
+    /// When the session timer needs the leg: the refresh to send, or the
+    /// refresh that should have come.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.state {
+            State::Confirmed => self.timer.map(|t| t.due),
+            _ => None,
+        }
+    }
+
+    /// Refreshes the session (a re-INVITE with the same description) when
+    /// the gateway is the refresher; ends the call with a BYE when the PBX
+    /// was and did not refresh in time (RFC 4028 §10).
+    pub fn handle_timeout(
+        &mut self,
+        now: Instant,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        let Some(timer) = self.timer else { return };
+        if self.state != State::Confirmed || now < timer.due {
+            return;
+        }
+        match timer.refresher {
+            Refresher::Us if self.reinvite.is_none() => {
+                let sdp = self.local_sdp.clone();
+                if self
+                    .send_reinvite(now, sdp, Reinvite::Refresh, layer, rng)
+                    .is_err()
+                {
+                    self.expire(now, layer, rng);
+                    return;
+                }
+                // The answer restarts the timer; a failed refresh ends the
+                // call (see `reinvite_failed`).
+                self.timer = Some(SessionTimer {
+                    due: SessionTimer::new(now, timer.interval, Refresher::Them).due,
+                    ..timer
+                });
+            }
+            // A hold is being negotiated: refresh right after it.
+            Refresher::Us => {
+                self.timer = Some(SessionTimer {
+                    due: now + std::time::Duration::from_secs(1),
+                    ..timer
+                });
+            }
+            Refresher::Them => self.expire(now, layer, rng),
+        }
+    }
+
+    /// The session timer ran out: BYE, and the call ends as expired.
+    fn expire(&mut self, now: Instant, layer: &mut TransactionLayer, rng: &mut dyn RngCore) {
+        self.timer = None;
+        self.bye_cause = EndCause::SessionExpired;
+        self.send_bye(now, layer, rng);
+    }
+
     fn on_reinvite_response(
         &mut self,
+        now: Instant,
         status: u16,
         response: &Message,
         layer: &mut TransactionLayer,
         rng: &mut dyn RngCore,
     ) {
-        let Some((_, held)) = self.reinvite else {
+        let Some((_, why)) = self.reinvite else {
             return;
         };
         match status {
@@ -397,13 +500,25 @@ impl SipLeg {
                     layer.send_stateless(self.config.next_hop, &ack);
                     self.reinvite_ack = Some(ack);
                 }
-                self.events.push_back(LegEvent::HoldChanged {
-                    held,
-                    sdp: sdp_body(response),
-                });
+                self.restart_timer(now, response);
+                if let Reinvite::Hold(held) = why {
+                    self.events.push_back(LegEvent::HoldChanged {
+                        held,
+                        sdp: sdp_body(response),
+                    });
+                }
             }
-            _ => {
-                self.reinvite = None;
+            _ => self.reinvite_failed(now, why, status),
+        }
+    }
+
+    /// A re-INVITE of the gateway's failed: a hold leaves the description
+    /// as it was; a refresh that failed (other than by glare) ends the call
+    /// at once.
+    fn reinvite_failed(&mut self, now: Instant, why: Reinvite, status: u16) {
+        self.reinvite = None;
+        match why {
+            Reinvite::Hold(held) => {
                 // The offer was not taken: the description stays as before.
                 self.answer_with_direction(if held {
                     Direction::SendRecv
@@ -412,7 +527,35 @@ impl SipLeg {
                 });
                 self.events.push_back(LegEvent::HoldFailed { status });
             }
+            Reinvite::Refresh => {
+                let retry = if status == 491 { 2 } else { 0 };
+                if let Some(t) = &mut self.timer {
+                    t.due = now + std::time::Duration::from_secs(retry);
+                    if status != 491 {
+                        t.refresher = Refresher::Them;
+                    }
+                }
+            }
         }
+    }
+
+    /// The session timer after a dialog-refreshing exchange: the
+    /// `Session-Expires` of `m` if it has one (its `refresher` names the
+    /// dialog's UAC or UAS), else the same interval and refresher, from
+    /// `now`.
+    fn restart_timer(&mut self, now: Instant, m: &Message) {
+        let Some(old) = self.timer else {
+            return;
+        };
+        let (interval, refresher) = match session_expires(m) {
+            Some((interval, Some(uac_refreshes))) => {
+                let us = uac_refreshes == self.uac;
+                (interval, if us { Refresher::Us } else { Refresher::Them })
+            }
+            Some((interval, None)) => (interval, old.refresher),
+            None => (old.interval, old.refresher),
+        };
+        self.timer = Some(SessionTimer::new(now, interval, refresher));
     }
 
     /// A response on one of the leg's client transactions.
@@ -432,11 +575,11 @@ impl SipLeg {
                 self.on_invite_response(now, status, response, layer, rng);
             }
             Method::Invite if self.reinvite.is_some_and(|(id, _)| id == tx) => {
-                self.on_reinvite_response(status, response, layer, rng);
+                self.on_reinvite_response(now, status, response, layer, rng);
             }
             // A re-INVITE's 2xx again (its transaction is in Accepted).
             Method::Invite => self.on_stray_response(response, layer),
-            Method::Bye if status >= 200 => self.end(EndCause::LocalHangup),
+            Method::Bye if status >= 200 => self.end(self.bye_cause.clone()),
             _ => {}
         }
     }
@@ -602,6 +745,15 @@ impl SipLeg {
             self.send_bye(now, layer, rng);
             return;
         }
+        // RFC 4028: a 2xx without Session-Expires means no session timer;
+        // without a refresher parameter, the UAC (the gateway) refreshes.
+        self.timer = session_expires(response).map(|(interval, uac_refreshes)| {
+            let refresher = match uac_refreshes {
+                Some(false) => Refresher::Them,
+                _ => Refresher::Us,
+            };
+            SessionTimer::new(now, interval, refresher)
+        });
         let sdp = sdp_body(response).filter(|_| !self.early_answer);
         let sdp = match sdp {
             Some(sdp) => Some(sdp),
@@ -661,15 +813,10 @@ impl SipLeg {
         cause: EndCause,
         layer: &mut TransactionLayer,
     ) {
-        if self.reinvite.is_some_and(|(id, _)| id == tx) {
-            let held = self.reinvite.map(|(_, held)| held).unwrap_or(false);
-            self.reinvite = None;
-            self.answer_with_direction(if held {
-                Direction::SendRecv
-            } else {
-                Direction::SendOnly
-            });
-            self.events.push_back(LegEvent::HoldFailed { status: 408 });
+        if let Some((id, why)) = self.reinvite
+            && id == tx
+        {
+            self.reinvite_failed(now, why, 408);
             return;
         }
         match self.state {
@@ -692,6 +839,8 @@ impl SipLeg {
         request: &Message,
         layer: &mut TransactionLayer,
     ) {
+        // A re-INVITE or UPDATE from the PBX refreshes the session.
+        self.restart_timer(now, request);
         let Some(offer) = sdp_body(request) else {
             // No offer: ours again (RFC 3261 §14.2); the PBX answers in ACK.
             let sdp = self.local_sdp.clone();
@@ -756,10 +905,17 @@ impl SipLeg {
             .as_ref()
             .map(|d| String::from_utf8_lossy(d.id().local_tag.as_bytes()).into_owned());
         let mut response = response_to(request, code, reason_text(code), local_tag.as_deref());
+        let refreshes = matches!(request.method(), Some(Method::Invite | Method::Update));
         if code == 200 && request.method() == Some(&Method::Invite) {
             response
                 .headers
                 .push(HeaderName::Contact, self.config.contact.clone());
+        }
+        if let (200, true, Some(t)) = (code, refreshes, &self.timer) {
+            response
+                .headers
+                .push(HeaderName::SessionExpires, t.header_value(self.uac));
+            response.headers.push(HeaderName::Require, "timer");
         }
         if code == 405 {
             response.headers.push(HeaderName::Allow, Method::ALLOWED);
@@ -884,6 +1040,7 @@ fn reason_text(code: u16) -> &'static str {
 }
 
 mod incoming;
+pub mod session_timer;
 
 #[cfg(test)]
 mod incoming_tests;

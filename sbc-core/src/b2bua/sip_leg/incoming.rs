@@ -12,6 +12,9 @@
 //!                     └ CANCEL ─▶ 487, Ended (remote)
 //! ```
 
+use super::session_timer::{
+    MIN_INTERVAL, Refresher, SessionTimer, session_expires, supports_timer,
+};
 use super::{EndCause, LegConfig, LegError, SipLeg, State, reason_text};
 use crate::sdp::Direction;
 use crate::sip::dialog::Dialog;
@@ -58,6 +61,9 @@ impl SipLeg {
             ack: None,
             reinvite: None,
             reinvite_ack: None,
+            timer: None,
+            uac: false,
+            bye_cause: EndCause::LocalHangup,
             auth: None,
             challenges: 0,
             new_transactions: Vec::new(),
@@ -108,6 +114,17 @@ impl SipLeg {
         }
         self.local_version = super::sdp_version(&sdp).unwrap_or(1);
         self.local_sdp = sdp.clone();
+        // RFC 4028 §9: the refresher the PBX asked for; the PBX when it
+        // left the choice to us and supports timers, else the gateway.
+        self.timer = session_expires(&self.invite).map(|(interval, uac_refreshes)| {
+            let refresher = match uac_refreshes {
+                Some(false) => Refresher::Us,
+                Some(true) => Refresher::Them,
+                None if supports_timer(&self.invite) => Refresher::Them,
+                None => Refresher::Us,
+            };
+            SessionTimer::new(now, interval.max(MIN_INTERVAL), refresher)
+        });
         self.send_uas_response(now, 200, Some(sdp), layer);
         self.state = State::Offered {
             answered: true,
@@ -183,6 +200,14 @@ impl SipLeg {
                 .headers
                 .push(HeaderName::Contact, self.config.contact.clone());
             response.headers.push(HeaderName::Allow, Method::ALLOWED);
+        }
+        if let (200, Some(t)) = (code, &self.timer) {
+            response
+                .headers
+                .push(HeaderName::SessionExpires, t.header_value(false));
+            if supports_timer(&self.invite) {
+                response.headers.push(HeaderName::Require, "timer");
+            }
         }
         if let Some(sdp) = sdp {
             response.set_body(Some("application/sdp"), sdp);

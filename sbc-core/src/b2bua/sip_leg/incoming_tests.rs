@@ -198,3 +198,39 @@ fn a_hangup_after_the_answer_waits_for_the_ack() {
     u.deliver(ok);
     assert_eq!(u.events(), [LegEvent::Ended(EndCause::LocalHangup)]);
 }
+
+#[test]
+fn an_incoming_call_with_session_expires_is_answered_with_it() {
+    let mut u = Uas::new();
+    let _ = u.sent();
+    // The INVITE of `invite()` has none: no timer.
+    let (leg, layer, now) = (u.leg.as_mut().unwrap(), &mut u.layer, u.now);
+    leg.answer(now, Bytes::from(ANSWER), layer).unwrap();
+    let ok = u.sent().pop().unwrap();
+    assert!(ok.headers.get(HeaderName::SessionExpires).is_none());
+
+    let mut u = Uas {
+        layer: TransactionLayer::new(TimerConfig::default(), StdRng::seed_from_u64(3)),
+        leg: None,
+        rng: StdRng::seed_from_u64(4),
+        now: epoch(),
+        pbx: Peer {
+            transport: Transport::Udp,
+            addr: "10.0.0.5:5060".parse().unwrap(),
+        },
+    };
+    let mut inv = invite();
+    inv.headers.push(HeaderName::SessionExpires, "600");
+    inv.headers.push(HeaderName::Supported, "timer");
+    u.deliver(inv);
+    let _ = u.sent();
+    let (leg, layer, now) = (u.leg.as_mut().unwrap(), &mut u.layer, u.now);
+    leg.answer(now, Bytes::from(ANSWER), layer).unwrap();
+    let ok = u.sent().pop().unwrap();
+    // The PBX supports timers and left the choice: it refreshes (uac).
+    assert_eq!(
+        ok.headers.get(HeaderName::SessionExpires).unwrap(),
+        "600;refresher=uac"
+    );
+    assert_eq!(ok.headers.get(HeaderName::Require).unwrap(), "timer");
+}

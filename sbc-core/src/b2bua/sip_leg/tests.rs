@@ -500,3 +500,95 @@ fn the_gateway_holds_and_resumes_with_reinvites() {
         "a refused re-INVITE leaves the call up"
     );
 }
+
+impl Harness {
+    /// Fires the leg's timer when due, after moving the clock `secs`.
+    fn tick(&mut self, secs: u64) {
+        self.advance(secs * 1000);
+        if self.leg.poll_timeout().is_some_and(|t| t <= self.now) {
+            let (leg, layer, rng) = (&mut self.leg, &mut self.layer, &mut self.rng);
+            leg.handle_timeout(self.now, layer, rng);
+        }
+    }
+
+    fn answered_with(extra: (HeaderName, &str)) -> (Self, Message) {
+        let mut h = Harness::new();
+        let invite = h.sent().remove(0);
+        let mut ok = h.reply(&invite, 200, Some(ANSWER));
+        ok.headers.push(extra.0, extra.1.to_owned());
+        h.deliver(ok);
+        assert_eq!(h.sent_methods(), ["ACK"]);
+        let _ = h.events();
+        (h, invite)
+    }
+}
+
+#[test]
+fn the_invite_asks_for_a_session_timer() {
+    let mut h = Harness::new();
+    let invite = h.sent().remove(0);
+    assert_eq!(
+        invite.headers.get(HeaderName::SessionExpires).unwrap(),
+        "1800"
+    );
+    assert_eq!(invite.headers.get(HeaderName::MinSe).unwrap(), "90");
+    assert!(
+        String::from_utf8_lossy(invite.headers.get(HeaderName::Supported).unwrap())
+            .contains("timer")
+    );
+}
+
+#[test]
+fn as_refresher_the_gateway_reinvites_at_half_the_interval() {
+    let (mut h, _) = Harness::answered_with((HeaderName::SessionExpires, "120;refresher=uac"));
+    h.tick(59);
+    assert!(h.sent().is_empty());
+    h.tick(1);
+    let refresh = h.sent().remove(0);
+    assert_eq!(refresh.method(), Some(&Method::Invite));
+    assert_eq!(&refresh.body[..], OFFER.as_bytes(), "the same description");
+    assert_eq!(
+        refresh.headers.get(HeaderName::SessionExpires).unwrap(),
+        "120;refresher=uac"
+    );
+    h.deliver(h.reply(&refresh, 200, Some(ANSWER)));
+    assert_eq!(h.sent_methods(), ["ACK"]);
+    assert!(h.events().is_empty(), "a refresh is not an event");
+    // And again 60 s after the refresh was answered.
+    h.tick(60);
+    assert_eq!(h.sent_methods(), ["INVITE"]);
+}
+
+#[test]
+fn without_the_pbxs_refresh_the_call_ends_as_expired() {
+    let (mut h, invite) = Harness::answered_with((HeaderName::SessionExpires, "120;refresher=uas"));
+    // A refresh from the PBX at 60 s keeps the call.
+    h.tick(60);
+    let mut refresh = h.pbx_request(&invite, "UPDATE", 2, None);
+    refresh
+        .headers
+        .push(HeaderName::SessionExpires, "120;refresher=uas");
+    h.deliver(refresh);
+    let ok = h.sent().pop().unwrap();
+    assert_eq!(ok.status(), Some(200));
+    assert_eq!(
+        ok.headers.get(HeaderName::SessionExpires).unwrap(),
+        "120;refresher=uas"
+    );
+    // None after it: BYE at 120 - 32 s.
+    h.tick(87);
+    assert!(h.sent().is_empty());
+    h.tick(1);
+    let bye = h.sent().remove(0);
+    assert_eq!(bye.method(), Some(&Method::Bye));
+    h.deliver(h.reply(&bye, 200, None));
+    assert_eq!(h.events(), [LegEvent::Ended(EndCause::SessionExpired)]);
+}
+
+#[test]
+fn an_answer_without_session_expires_means_no_timer() {
+    let (mut h, _) = Harness::answered_call();
+    assert_eq!(h.leg.poll_timeout(), None);
+    h.tick(4000);
+    assert!(h.sent().is_empty());
+}
