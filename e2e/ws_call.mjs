@@ -17,7 +17,8 @@
 //        [--seconds 3] [--hangup local|remote|early|drop] [--expect-end 486] [--dtmf 12#]
 //        [--early-seconds 1.5] [--expect-frames held,resumed] [--hold]
 // `--hold` holds and resumes the answered call (`hold`, `unhold`) before
-// measuring.
+// measuring; `--transfer 602` transfers it after measuring and waits for
+// the `transfer` event with the final status.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     'early-seconds': { type: 'string' },
     'expect-frames': { type: 'string' },
     hold: { type: 'boolean', default: false },
+    transfer: { type: 'string' },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -54,7 +56,7 @@ try {
   const page = await context.newPage();
   await page.goto(values.url);
   const result = await page.evaluate(
-    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis, hold }) => {
+    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis, hold, transfer }) => {
       const dominant = new Function(`return (${analyse})`)();
       const frames = [];
       const waiters = [];
@@ -168,6 +170,10 @@ try {
       const stats = [...(await pc.getStats()).values()];
       const inbound = stats.find((s) => s.type === 'inbound-rtp');
       const transport = stats.find((s) => s.type === 'transport');
+      if (transfer) {
+        await request({ type: 'transfer', call: 'c1', to: transfer });
+        await next((f) => f.type === 'transfer' && f.call === 'c1' && f.sip_status >= 200);
+      }
       let ended;
       if (hangup === 'drop') {
         // Leave without hanging up: the gateway ends the call after the
@@ -205,6 +211,7 @@ try {
       dtmf: values.dtmf,
       earlyMillis: values['early-seconds'] ? Number(values['early-seconds']) * 1000 : 0,
       hold: values.hold,
+      transfer: values.transfer,
     },
   );
   const types = result.frames.map((f) => f.type + (f.sip_status ? `:${f.sip_status}` : ''));

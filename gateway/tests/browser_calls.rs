@@ -445,3 +445,28 @@ async fn a_lapsed_session_timer_ends_the_call_on_both_sides() {
     sipp_passed(pbx).await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_transfer_refers_the_pbx_and_reports_its_progress() {
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_transfer.xml", port, &[]);
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--seconds",
+            "1",
+            "--transfer",
+            "602",
+            "--hangup",
+            "remote",
+            "--expect-frames",
+            "transfer:100,transfer:200,ended",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}

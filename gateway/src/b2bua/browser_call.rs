@@ -120,6 +120,8 @@ pub struct BrowserCall {
     pending_hold: Option<(RequestId, bool)>,
     /// Whether the PBX placed the call (to a registered browser).
     from_pbx: bool,
+    /// A `transfer` waiting for the PBX's answer to the REFER.
+    pending_transfer: Option<RequestId>,
 }
 
 impl BrowserCall {
@@ -191,6 +193,7 @@ impl BrowserCall {
             held_by_remote: false,
             pending_hold: None,
             from_pbx: false,
+            pending_transfer: None,
         })
     }
 
@@ -206,6 +209,7 @@ impl BrowserCall {
             held_by_remote: false,
             pending_hold: None,
             from_pbx: true,
+            pending_transfer: None,
         }
     }
 
@@ -407,6 +411,27 @@ impl BrowserCall {
                 }
                 None => Vec::new(),
             },
+            LegEvent::TransferAccepted => match self.pending_transfer.take() {
+                Some(id) => vec![p::ok(&id, serde_json::json!({}))],
+                None => Vec::new(),
+            },
+            LegEvent::TransferFailed { status } => match self.pending_transfer.take() {
+                Some(id) => {
+                    let e = ProtocolError {
+                        sip_status: Some(status),
+                        ..ProtocolError::new(
+                            Some(id),
+                            ErrorCode::InvalidState,
+                            format!("the PBX refused the transfer ({status})"),
+                        )
+                    };
+                    vec![e.to_frame()]
+                }
+                None => Vec::new(),
+            },
+            LegEvent::TransferProgress { status } => {
+                vec![p::transfer_progress(&self.name, status)]
+            }
             LegEvent::DtmfInfo { digit, duration_ms } => {
                 vec![p::dtmf(&self.name, digit, duration_ms.unwrap_or(100))]
             }
@@ -476,6 +501,48 @@ impl BrowserCall {
         match sent {
             Some(Ok(())) => {
                 self.pending_hold = Some((id.clone(), held));
+                Ok(())
+            }
+            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
+            None => Err(error(
+                ErrorCode::Internal,
+                "the SIP core has stopped".into(),
+            )),
+        }
+    }
+
+    /// Blind transfer to `to` (routed like a `call`'s target): a REFER to
+    /// the PBX; the `ok` follows its 202, progress comes as `transfer`
+    /// events.
+    pub async fn transfer(
+        &mut self,
+        svc: &CallServices,
+        id: &RequestId,
+        to: &str,
+    ) -> Result<(), ProtocolError> {
+        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
+        if self.state != CallState::InCall || self.pending_transfer.is_some() {
+            return Err(error(
+                ErrorCode::InvalidState,
+                "transfer needs an answered call with no transfer in progress".into(),
+            ));
+        }
+        let target = svc
+            .pbx
+            .target
+            .request_uri(to)
+            .map_err(|e| error(ErrorCode::NoRoute, format!("cannot route {to:?}: {e}")))?;
+        let key = self.sip;
+        let sent = svc
+            .sip
+            .call(move |gw, now, sip| {
+                gw.calls
+                    .with_leg(key, |leg| leg.transfer(now, &target, sip.layer, sip.rng))
+            })
+            .await;
+        match sent {
+            Some(Ok(())) => {
+                self.pending_transfer = Some(id.clone());
                 Ok(())
             }
             Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),

@@ -464,6 +464,11 @@ pub fn incoming(call: &str, from: &str, display: Option<&str>, to: &str, sdp: &s
     v
 }
 
+/// `transfer`: how the transfer target answered (from the PBX's NOTIFYs).
+pub fn transfer_progress(call: &str, sip_status: u16) -> Value {
+    json!({"type": "transfer", "call": call, "sip_status": sip_status})
+}
+
 /// `dtmf` from the PBX.
 pub fn dtmf(call: &str, digit: char, duration_ms: u32) -> Value {
     json!({"type": "dtmf", "call": call, "digit": digit.to_string(), "duration_ms": duration_ms})

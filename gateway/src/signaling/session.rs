@@ -424,7 +424,13 @@ impl Session {
                 out.extend(events);
                 Ok(out)
             }
-            Request::Transfer { .. } | Request::Sdp { .. } => Err(err(
+            Request::Transfer { call, to } => {
+                let svc = self.config.calls.clone();
+                self.call_mut(&id, &call)?.transfer(&svc, &id, &to).await?;
+                // Answered once the PBX has answered the REFER.
+                Ok(Vec::new())
+            }
+            Request::Sdp { .. } => Err(err(
                 ErrorCode::Internal,
                 "not implemented by this gateway version yet",
             )),

@@ -120,6 +120,20 @@ pub enum LegEvent {
         /// The PBX's status (491 when both sides re-INVITEd at once).
         status: u16,
     },
+    /// The PBX took the gateway's REFER (202): a blind transfer is under
+    /// way.
+    TransferAccepted,
+    /// The PBX refused the REFER.
+    TransferFailed {
+        /// Its status.
+        status: u16,
+    },
+    /// A NOTIFY of the transfer's progress: the status the transfer target
+    /// answered (100, 180, 200, 486, …).
+    TransferProgress {
+        /// That status.
+        status: u16,
+    },
     /// An INFO from the PBX with an `application/dtmf-relay` or
     /// `application/dtmf` body.
     DtmfInfo {
@@ -216,6 +230,8 @@ pub struct SipLeg {
     uac: bool,
     /// How the call ends once the gateway's BYE is answered.
     bye_cause: EndCause,
+    /// The gateway's REFER, until it is answered.
+    refer_tx: Option<TransactionId>,
     auth: Option<DigestClient>,
     challenges: u8,
     new_transactions: Vec<TransactionId>,
@@ -274,6 +290,7 @@ impl SipLeg {
             timer: None,
             uac: true,
             bye_cause: EndCause::LocalHangup,
+            refer_tx: None,
             auth: None,
             challenges: 0,
             new_transactions: vec![invite_tx],
@@ -336,6 +353,34 @@ impl SipLeg {
             }
             State::Cancelling | State::Terminating | State::Ended => {}
         }
+    }
+
+    /// Asks the PBX to transfer the call to `target` (a blind transfer: a
+    /// REFER with `Refer-To: <target>`). [`LegEvent::TransferAccepted`] or
+    /// [`LegEvent::TransferFailed`] answer it; NOTIFYs report progress.
+    pub fn transfer(
+        &mut self,
+        now: Instant,
+        target: &str,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) -> Result<(), LegError> {
+        if self.state != State::Confirmed {
+            return Err(LegError::State(self.state.name()));
+        }
+        let dialog = self.dialog.as_mut().ok_or(LegError::State("unanswered"))?;
+        let mut refer = dialog
+            .request(Method::Refer, rng)
+            .map_err(|e| LegError::Send(format!("REFER: {e}")))?;
+        refer
+            .headers
+            .push(HeaderName::ReferTo, format!("<{target}>"));
+        let id = layer
+            .send_request(now, refer, self.config.next_hop)
+            .map_err(|e| LegError::Send(format!("REFER: {e}")))?;
+        self.refer_tx = Some(id);
+        self.new_transactions.push(id);
+        Ok(())
     }
 
     /// Sends `digit` as SIP INFO (`application/dtmf-relay`), for a PBX that
@@ -580,6 +625,14 @@ impl SipLeg {
             // A re-INVITE's 2xx again (its transaction is in Accepted).
             Method::Invite => self.on_stray_response(response, layer),
             Method::Bye if status >= 200 => self.end(self.bye_cause.clone()),
+            Method::Refer if Some(tx) == self.refer_tx && status >= 200 => {
+                self.refer_tx = None;
+                self.events.push_back(if status < 300 {
+                    LegEvent::TransferAccepted
+                } else {
+                    LegEvent::TransferFailed { status }
+                });
+            }
             _ => {}
         }
     }
@@ -656,7 +709,19 @@ impl SipLeg {
                 };
                 self.respond(now, tx, request, code, None, layer);
             }
-            Method::Options | Method::Notify => self.respond(now, tx, request, 200, None, layer),
+            Method::Notify => {
+                // The progress of a transfer we asked for (RFC 3515 §2.4.5):
+                // the status line of a message/sipfrag body.
+                let refer = request
+                    .headers
+                    .get(HeaderName::Event)
+                    .is_some_and(|e| e.starts_with(b"refer"));
+                if let (true, Some(status)) = (refer, sipfrag_status(&request.body)) {
+                    self.events.push_back(LegEvent::TransferProgress { status });
+                }
+                self.respond(now, tx, request, 200, None, layer);
+            }
+            Method::Options => self.respond(now, tx, request, 200, None, layer),
             _ => self.respond(now, tx, request, 405, None, layer),
         }
     }
@@ -817,6 +882,12 @@ impl SipLeg {
             && id == tx
         {
             self.reinvite_failed(now, why, 408);
+            return;
+        }
+        if self.refer_tx == Some(tx) {
+            self.refer_tx = None;
+            self.events
+                .push_back(LegEvent::TransferFailed { status: 408 });
             return;
         }
         match self.state {
@@ -986,6 +1057,21 @@ fn reason_of(m: &Message) -> String {
         StartLine::Response { reason, .. } => String::from_utf8_lossy(reason).into_owned(),
         StartLine::Request { .. } => String::new(),
     }
+}
+
+/// The status code of a `message/sipfrag` body's status line
+/// (`SIP/2.0 180 Ringing`).
+fn sipfrag_status(body: &[u8]) -> Option<u16> {
+    let line = std::str::from_utf8(body).ok()?.lines().next()?;
+    let mut parts = line.split_whitespace();
+    if parts.next()? != "SIP/2.0" {
+        return None;
+    }
+    parts
+        .next()?
+        .parse()
+        .ok()
+        .filter(|s| (100..700).contains(s))
 }
 
 /// The `o=` session version of a description.

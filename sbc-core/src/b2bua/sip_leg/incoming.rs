@@ -64,6 +64,7 @@ impl SipLeg {
             timer: None,
             uac: false,
             bye_cause: EndCause::LocalHangup,
+            refer_tx: None,
             auth: None,
             challenges: 0,
             new_transactions: Vec::new(),

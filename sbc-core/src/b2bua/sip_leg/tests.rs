@@ -592,3 +592,41 @@ fn an_answer_without_session_expires_means_no_timer() {
     h.tick(4000);
     assert!(h.sent().is_empty());
 }
+
+#[test]
+fn a_blind_transfer_is_a_refer_with_progress_in_notifies() {
+    let (mut h, invite) = Harness::answered_call();
+    let (leg, layer, rng) = (&mut h.leg, &mut h.layer, &mut h.rng);
+    leg.transfer(h.now, "sip:602@10.0.0.5:5060", layer, rng)
+        .unwrap();
+    let refer = h.sent().remove(0);
+    assert_eq!(refer.method(), Some(&Method::Refer));
+    assert_eq!(
+        refer.headers.get(HeaderName::ReferTo).unwrap(),
+        "<sip:602@10.0.0.5:5060>"
+    );
+    h.deliver(h.reply(&refer, 202, None));
+    assert_eq!(h.events(), [LegEvent::TransferAccepted]);
+    for (seq, frag) in [(2, "SIP/2.0 100 Trying"), (3, "SIP/2.0 200 OK")] {
+        let mut notify = h.pbx_request(&invite, "NOTIFY", seq, None);
+        notify.headers.push(HeaderName::Event, "refer");
+        notify.set_body(Some("message/sipfrag"), frag.to_owned());
+        h.deliver(notify);
+        assert_eq!(h.sent().pop().unwrap().status(), Some(200));
+    }
+    assert_eq!(
+        h.events(),
+        [
+            LegEvent::TransferProgress { status: 100 },
+            LegEvent::TransferProgress { status: 200 }
+        ]
+    );
+    // A refused REFER leaves the call up.
+    let (leg, layer, rng) = (&mut h.leg, &mut h.layer, &mut h.rng);
+    leg.transfer(h.now, "sip:603@10.0.0.5:5060", layer, rng)
+        .unwrap();
+    let refer = h.sent().remove(0);
+    h.deliver(h.reply(&refer, 403, None));
+    assert_eq!(h.events(), [LegEvent::TransferFailed { status: 403 }]);
+    assert!(h.leg.is_confirmed());
+}
