@@ -172,7 +172,7 @@ test('messages that break the protocol are rejected', async (t) => {
     'dtmf event without duration': { type: 'dtmf', call: 'c1', digit: '5' },
     'quality with a loss above 1': { type: 'quality', call: 'c1', rtt_ms: 20, jitter_ms: 1, loss: 1.5, mos: 4 },
     'quality with a MOS of 0': { type: 'quality', call: 'c1', rtt_ms: 20, jitter_ms: 1, loss: 0, mos: 0 },
-    'quality without rtt': { type: 'quality', call: 'c1', jitter_ms: 1, loss: 0, mos: 4 },
+    'quality without jitter': { type: 'quality', call: 'c1', rtt_ms: 1, loss: 0, mos: 4 },
   };
   for (const [name, message] of Object.entries(cases)) {
     await t.test(name, () => assert.equal(validators.any(message), false, `accepted: ${JSON.stringify(message)}`));

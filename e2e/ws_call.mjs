@@ -18,7 +18,8 @@
 //        [--early-seconds 1.5] [--expect-frames held,resumed] [--hold]
 // `--hold` holds and resumes the answered call (`hold`, `unhold`) before
 // measuring; `--transfer 602` transfers it after measuring and waits for
-// the `transfer` event with the final status.
+// the `transfer` event with the final status; `--expect-quality` requires
+// the gateway's periodic `quality` events to show a clean call.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     'expect-frames': { type: 'string' },
     hold: { type: 'boolean', default: false },
     transfer: { type: 'string' },
+    'expect-quality': { type: 'boolean', default: false },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -198,6 +200,7 @@ try {
         ...measured,
         packetsReceived: inbound ? inbound.packetsReceived : 0,
         srtpCipher: transport ? transport.srtpCipher : undefined,
+        quality: frames.filter((f) => f.type === 'quality'),
         earlyFrequency: early?.frequency,
         ended,
       };
@@ -230,6 +233,11 @@ try {
     if (values['early-seconds']) {
       ok = ok && Math.abs(result.earlyFrequency - expected) <= 2 * binWidth;
     }
+  }
+  if (values['expect-quality']) {
+    // Every 5 s the gateway reports the SIP leg: a clean loopback call.
+    const reports = result.quality ?? [];
+    ok = ok && reports.length > 0 && reports.every((q) => q.loss <= 0.05 && q.mos >= 3.5);
   }
   if (values['expect-frames']) {
     const wanted = values['expect-frames'].split(',');

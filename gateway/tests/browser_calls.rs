@@ -135,7 +135,19 @@ async fn gateway_to_sipp(extra: &str) -> (App, u16) {
 async fn the_demo_pbx_echoes_on_600_plays_a_tone_on_601_and_refuses_others() {
     let gw = start_gateway("").await;
     assert!(gw.demo.is_some(), "no pbx.uri: the demo PBX runs");
-    let echo = ws_call(&gw, &["--to", "600", "--tone", "440", "--seconds", "2"]).await;
+    let echo = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--tone",
+            "440",
+            "--seconds",
+            "6",
+            "--expect-quality",
+        ],
+    )
+    .await;
     assert_ok(&echo);
     assert_eq!(echo["srtpCipher"], "SRTP_AEAD_AES_256_GCM");
     let tone = ws_call(&gw, &["--to", "601", "--tone", "440", "--expect", "1000"]).await;

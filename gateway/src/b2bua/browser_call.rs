@@ -468,6 +468,22 @@ impl BrowserCall {
         }
     }
 
+    /// A `quality` event for an answered call: the PBX leg's statistics.
+    pub async fn quality(&self, svc: &CallServices) -> Option<Value> {
+        if self.state != CallState::InCall {
+            return None;
+        }
+        let stats = svc.media.pbx_stats(self.media).await.ok()??;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        Some(p::quality(
+            &self.name,
+            stats.rtt.map(ms),
+            ms(stats.jitter),
+            stats.loss_fraction,
+            stats.mos,
+        ))
+    }
+
     /// The browser hangs up: the SIP leg is cancelled or sent a BYE, the
     /// media ends, and `ended` says `local`.
     pub async fn hangup(&mut self, svc: &CallServices) -> Vec<Value> {

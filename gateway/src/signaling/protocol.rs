@@ -464,6 +464,23 @@ pub fn incoming(call: &str, from: &str, display: Option<&str>, to: &str, sdp: &s
     v
 }
 
+/// `quality`: the SIP leg's media quality; `rtt_ms` only once the PBX's
+/// RTCP reports gave a round trip.
+pub fn quality(call: &str, rtt_ms: Option<f64>, jitter_ms: f64, loss: f64, mos: f64) -> Value {
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let mut v = json!({
+        "type": "quality",
+        "call": call,
+        "jitter_ms": round(jitter_ms),
+        "loss": round(loss.clamp(0.0, 1.0) * 100.0) / 100.0,
+        "mos": round(mos.clamp(1.0, 5.0)),
+    });
+    if let Some(rtt) = rtt_ms {
+        v["rtt_ms"] = round(rtt).into();
+    }
+    v
+}
+
 /// `transfer`: how the transfer target answered (from the PBX's NOTIFYs).
 pub fn transfer_progress(call: &str, sip_status: u16) -> Value {
     json!({"type": "transfer", "call": call, "sip_status": sip_status})

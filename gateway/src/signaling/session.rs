@@ -125,6 +125,9 @@ struct Session {
     pending_unregister: Option<RequestId>,
 }
 
+/// How often answered calls report their SIP leg's quality.
+const QUALITY_INTERVAL: Duration = Duration::from_secs(5);
+
 /// A fresh, unguessable resume token (128 bits).
 fn new_resume_token() -> String {
     let mut rng = rand::rng();
@@ -193,8 +196,12 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
         frames: 0,
         refused: 0,
     };
+    let mut quality = tokio::time::interval(QUALITY_INTERVAL);
+    quality.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    quality.tick().await;
     loop {
         let out = tokio::select! {
+            _ = quality.tick() => session.quality().await,
             received = socket.recv() => match received {
                 Some(Ok(Message::Text(text))) => {
                     match window.check(now(), &limits) {
@@ -678,6 +685,16 @@ impl Session {
         let svc = self.config.calls.clone();
         self.call_mut(id, call)?.hold(&svc, id, held).await?;
         Ok(Vec::new())
+    }
+
+    /// `quality` events of the answered calls.
+    async fn quality(&self) -> Vec<Value> {
+        let svc = self.config.calls.clone();
+        let mut out = Vec::new();
+        for call in self.calls.values() {
+            out.extend(call.quality(&svc).await);
+        }
+        out
     }
 
     fn call_mut(&mut self, id: &RequestId, name: &str) -> Result<&mut BrowserCall, ProtocolError> {

@@ -366,6 +366,11 @@ impl MediaCall {
         Ok(None)
     }
 
+    /// The PBX leg's statistics, once the PBX answered.
+    pub fn pbx_stats(&self) -> Option<sbc_core::media::bridge::LegStats> {
+        self.answered.as_ref().map(|a| a.bridge.stats(Side::Pbx))
+    }
+
     /// Queues DTMF keys toward the PBX (RFC 4733 on its telephone-event
     /// type).
     pub fn send_dtmf(

@@ -32,7 +32,7 @@ use super::rtp_ports::{RtpPortError, RtpPorts};
 use call::{Created, MediaCall, PbxSockets, Shared};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sbc_core::media::bridge::Side;
+use sbc_core::media::bridge::{LegStats, Side};
 use sbc_core::media::dtmf::DetectedDigit;
 use sbc_core::media::rtp_leg::RtpLegConfig;
 use sbc_core::media::webrtc::{Demux, DisconnectReason, SrtpProfile, WebRtcConfig, WebRtcError};
@@ -223,6 +223,10 @@ enum Command {
         duration: Duration,
         reply: oneshot::Sender<Result<(), MediaError>>,
     },
+    PbxStats {
+        call: MediaCallId,
+        reply: oneshot::Sender<Result<Option<LegStats>, MediaError>>,
+    },
 }
 
 /// A datagram from a call's PBX-side socket.
@@ -315,6 +319,12 @@ impl MediaHandle {
             rx,
         )
         .await
+    }
+
+    /// The PBX leg's statistics (loss, jitter, RTT, MOS), once it answered.
+    pub async fn pbx_stats(&self, call: MediaCallId) -> Result<Option<LegStats>, MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::PbxStats { call, reply }, rx).await
     }
 
     /// Ends the call's media: its sockets close, its browser leg is dropped.
@@ -491,6 +501,13 @@ impl MediaTask {
                 let (mut shared, calls) = self.shared();
                 let r = match calls.get_mut(&call) {
                     Some(c) => c.send_dtmf(now, &digits, duration, &mut shared),
+                    None => Err(MediaError::NoSuchCall(call)),
+                };
+                let _ = reply.send(r);
+            }
+            Command::PbxStats { call, reply } => {
+                let r = match self.calls.get(&call) {
+                    Some(c) => Ok(c.pbx_stats()),
                     None => Err(MediaError::NoSuchCall(call)),
                 };
                 let _ = reply.send(r);
