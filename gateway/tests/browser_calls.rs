@@ -101,11 +101,18 @@ fn assert_ok(result: &Value) {
 /// SIPp playing `scenario` as the PBX on `port`, echoing RTP on a media
 /// port of its own.
 fn sipp(scenario: &str, port: u16, extra: &[&str]) -> Child {
+    sipp_media(scenario, port, extra, true)
+}
+
+/// [`sipp`], with or without the RTP echo.
+fn sipp_media(scenario: &str, port: u16, extra: &[&str], echo: bool) -> Child {
     let media_port = common::free_port().to_string();
+    let echo = if echo { &["-rtp_echo"][..] } else { &[][..] };
     Command::new("sipp")
         .args(["-sf", &common::sipp_scenario(scenario)])
         .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-mi", "127.0.0.1", "-mp", &media_port, "-rtp_echo"])
+        .args(["-mi", "127.0.0.1", "-mp", &media_port])
+        .args(echo)
         .args(["-m", "1", "-nostdin", "-timeout", "40s"])
         .args(extra)
         // Its log files (-trace_*) go to a scratch folder, not the crate.
@@ -479,6 +486,34 @@ async fn a_blind_transfer_refers_the_pbx_and_reports_its_progress() {
     )
     .await;
     assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pbx_that_sends_no_media_is_hung_up_after_the_media_timeout() {
+    let port = common::free_port();
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let gw = start_gateway_with(&pbx_uri, &[("SBC_MEDIA_TIMEOUT_SECS", "2")]).await;
+    // No RTP echo: the PBX answers and stays silent.
+    let pbx = sipp_media("uas_expects_bye.xml", port, &[], false);
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--expect",
+            "none",
+            "--seconds",
+            "1",
+            "--hangup",
+            "remote",
+        ],
+    )
+    .await;
+    assert_eq!(result["ended"]["by"], "gateway", "{result}");
+    assert_eq!(result["ended"]["reason"], "no media from the PBX");
+    // SIPp passes only if the gateway's BYE came.
     sipp_passed(pbx).await;
     gw.stop().await;
 }
