@@ -19,7 +19,9 @@
 // `--hold` holds and resumes the answered call (`hold`, `unhold`) before
 // measuring; `--transfer 602` transfers it after measuring and waits for
 // the `transfer` event with the final status; `--expect-quality` requires
-// the gateway's periodic `quality` events to show a clean call.
+// the gateway's periodic `quality` events to show a clean call;
+// `--ice-restart` renegotiates with an ICE restart (`sdp`) and measures the
+// tone again afterwards.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     hold: { type: 'boolean', default: false },
     transfer: { type: 'string' },
     'expect-quality': { type: 'boolean', default: false },
+    'ice-restart': { type: 'boolean', default: false },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -58,7 +61,7 @@ try {
   const page = await context.newPage();
   await page.goto(values.url);
   const result = await page.evaluate(
-    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis, hold, transfer }) => {
+    async ({ analyse, millis, to, hangup, expectEnd, dtmf, earlyMillis, hold, transfer, iceRestart }) => {
       const dominant = new Function(`return (${analyse})`)();
       const frames = [];
       const waiters = [];
@@ -172,6 +175,23 @@ try {
       const stats = [...(await pc.getStats()).values()];
       const inbound = stats.find((s) => s.type === 'inbound-rtp');
       const transport = stats.find((s) => s.type === 'transport');
+      let restart;
+      if (iceRestart) {
+        // Renegotiate with an ICE restart (`sdp`): new credentials on both
+        // sides, and the media must come back.
+        const ufrag = (sdp) => /a=ice-ufrag:(\S+)/.exec(sdp)?.[1];
+        const before = ufrag(pc.remoteDescription.sdp);
+        pc.restartIce();
+        await pc.setLocalDescription();
+        if (pc.iceGatheringState !== 'complete') {
+          await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
+        }
+        const answer = await request({ type: 'sdp', call: 'c1', sdp: pc.localDescription.sdp });
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+        await new Promise((r) => setTimeout(r, 1000));
+        const again = await dominant(stream, 1500);
+        restart = { gatewayUfragChanged: before !== ufrag(answer.sdp), frequency: again.frequency, state: pc.iceConnectionState };
+      }
       if (transfer) {
         await request({ type: 'transfer', call: 'c1', to: transfer });
         await next((f) => f.type === 'transfer' && f.call === 'c1' && f.sip_status >= 200);
@@ -201,6 +221,7 @@ try {
         packetsReceived: inbound ? inbound.packetsReceived : 0,
         srtpCipher: transport ? transport.srtpCipher : undefined,
         quality: frames.filter((f) => f.type === 'quality'),
+        restart,
         earlyFrequency: early?.frequency,
         ended,
       };
@@ -215,6 +236,7 @@ try {
       earlyMillis: values['early-seconds'] ? Number(values['early-seconds']) * 1000 : 0,
       hold: values.hold,
       transfer: values.transfer,
+      iceRestart: values['ice-restart'],
     },
   );
   const types = result.frames.map((f) => f.type + (f.sip_status ? `:${f.sip_status}` : ''));
@@ -233,6 +255,10 @@ try {
     if (values['early-seconds']) {
       ok = ok && Math.abs(result.earlyFrequency - expected) <= 2 * binWidth;
     }
+  }
+  if (values['ice-restart']) {
+    const r = result.restart ?? {};
+    ok = ok && r.gatewayUfragChanged && Math.abs(r.frequency - expected) <= 2 * binWidth;
   }
   if (values['expect-quality']) {
     // Every 5 s the gateway reports the SIP leg: a clean loopback call.

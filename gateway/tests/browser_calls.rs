@@ -517,3 +517,24 @@ async fn a_pbx_that_sends_no_media_is_hung_up_after_the_media_timeout() {
     sipp_passed(pbx).await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ice_restart_from_the_browser_keeps_the_call_and_its_audio() {
+    let gw = start_gateway("").await;
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--tone",
+            "440",
+            "--seconds",
+            "1",
+            "--ice-restart",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    assert_eq!(result["restart"]["gatewayUfragChanged"], true, "{result}");
+    gw.stop().await;
+}

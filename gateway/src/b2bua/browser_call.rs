@@ -527,6 +527,32 @@ impl BrowserCall {
         }
     }
 
+    /// A new offer from the browser (an ICE restart, say): the browser leg
+    /// answers it; the PBX side is untouched.
+    pub async fn renegotiate(
+        &mut self,
+        svc: &CallServices,
+        id: &RequestId,
+        sdp: String,
+    ) -> Result<String, ProtocolError> {
+        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
+        if self.state != CallState::InCall {
+            return Err(error(
+                ErrorCode::InvalidState,
+                "renegotiation needs an answered call".into(),
+            ));
+        }
+        svc.media
+            .browser_reoffer(self.media, sdp)
+            .await
+            .map_err(|e| match e {
+                MediaError::Sdp(_) | MediaError::WebRtc(_) => {
+                    error(ErrorCode::BadSdp, format!("unusable offer: {e}"))
+                }
+                _ => error(ErrorCode::Internal, e.to_string()),
+            })
+    }
+
     /// Blind transfer to `to` (routed like a `call`'s target): a REFER to
     /// the PBX; the `ok` follows its 202, progress comes as `transfer`
     /// events.

@@ -437,10 +437,14 @@ impl Session {
                 // Answered once the PBX has answered the REFER.
                 Ok(Vec::new())
             }
-            Request::Sdp { .. } => Err(err(
-                ErrorCode::Internal,
-                "not implemented by this gateway version yet",
-            )),
+            Request::Sdp { call, sdp } => {
+                let svc = self.config.calls.clone();
+                let answer = self
+                    .call_mut(&id, &call)?
+                    .renegotiate(&svc, &id, sdp)
+                    .await?;
+                Ok(vec![p::ok(&id, json!({ "sdp": answer }))])
+            }
         }
     }
 

@@ -366,6 +366,16 @@ impl MediaCall {
         Ok(None)
     }
 
+    /// A new offer from the browser (the leg must exist: the call was
+    /// answered on the browser side).
+    pub fn browser_reoffer(&mut self, sdp: &str) -> Result<String, MediaError> {
+        let leg = self
+            .webrtc
+            .as_mut()
+            .ok_or(MediaError::NoSuchCall(self.id))?;
+        Ok(leg.accept_reoffer(sdp)?)
+    }
+
     /// The PBX leg's statistics, once the PBX answered.
     pub fn pbx_stats(&self) -> Option<sbc_core::media::bridge::LegStats> {
         self.answered.as_ref().map(|a| a.bridge.stats(Side::Pbx))

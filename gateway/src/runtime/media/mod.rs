@@ -223,6 +223,11 @@ enum Command {
         duration: Duration,
         reply: oneshot::Sender<Result<(), MediaError>>,
     },
+    BrowserReoffer {
+        call: MediaCallId,
+        sdp: String,
+        reply: oneshot::Sender<Result<String, MediaError>>,
+    },
     PbxStats {
         call: MediaCallId,
         reply: oneshot::Sender<Result<Option<LegStats>, MediaError>>,
@@ -319,6 +324,18 @@ impl MediaHandle {
             rx,
         )
         .await
+    }
+
+    /// A new offer from the browser in a call set up already (ICE restart,
+    /// direction change): returns the browser leg's answer.
+    pub async fn browser_reoffer(
+        &self,
+        call: MediaCallId,
+        sdp: String,
+    ) -> Result<String, MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::BrowserReoffer { call, sdp, reply }, rx)
+            .await
     }
 
     /// The PBX leg's statistics (loss, jitter, RTT, MOS), once it answered.
@@ -505,6 +522,9 @@ impl MediaTask {
                 };
                 let _ = reply.send(r);
             }
+            Command::BrowserReoffer { call, sdp, reply } => {
+                let _ = reply.send(self.browser_reoffer(now, call, &sdp));
+            }
             Command::PbxStats { call, reply } => {
                 let r = match self.calls.get(&call) {
                     Some(c) => Ok(c.pbx_stats()),
@@ -544,6 +564,26 @@ impl MediaTask {
         self.calls.insert(id, call);
         info!(call = %id, "media call created");
         Ok(NewCall { id, pbx_offer })
+    }
+
+    /// A browser's new offer; after an ICE restart the demux learns the
+    /// leg's new ufrag.
+    fn browser_reoffer(
+        &mut self,
+        now: Instant,
+        id: MediaCallId,
+        sdp: &str,
+    ) -> Result<String, MediaError> {
+        let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
+        let answer = call.browser_reoffer(sdp)?;
+        if let Some(ufrag) = call.local_ufrag() {
+            self.demux.insert_leg(call.leg_id(), ufrag);
+        }
+        let (mut shared, calls) = self.shared();
+        if let Some(call) = calls.get_mut(&id) {
+            call.handle_timeout(now, &mut shared);
+        }
+        Ok(answer)
     }
 
     /// A call from the PBX: its sockets, its offering browser leg in the

@@ -48,6 +48,13 @@ impl Consent {
     /// Looks at a received datagram; if it is a consent check for this leg
     /// (an authenticated Binding request to our ufrag) the timer restarts
     /// and `true` is returned.
+    /// The leg's ICE credentials changed (an ICE restart): checks are
+    /// verified against the new ones from now on.
+    pub(crate) fn set_credentials(&mut self, local_ufrag: String, local_pwd: String) {
+        self.local_ufrag = local_ufrag;
+        self.local_pwd = local_pwd;
+    }
+
     pub(crate) fn observe(&mut self, now: Instant, datagram: &[u8]) -> bool {
         if !matches!(datagram.first(), Some(0..=3)) {
             return false;

@@ -262,6 +262,41 @@ impl WebRtcLeg {
         Ok((leg, offer.to_sdp_string()))
     }
 
+    /// A new offer from the browser in a call already set up (an ICE
+    /// restart, a direction change): returns the leg's answer. After an
+    /// ICE restart the leg has new ICE credentials: its
+    /// [`local_ufrag`](Self::local_ufrag) changes, and the demux must learn
+    /// it.
+    pub fn accept_reoffer(&mut self, offer: &str) -> Result<String, WebRtcError> {
+        if self.pending_offer.is_some() {
+            return Err(WebRtcError::OfferRejected(
+                "an offer of the gateway's is waiting for its answer".into(),
+            ));
+        }
+        let offer = SdpOffer::from_sdp_string(offer)
+            .map_err(|e| WebRtcError::OfferSyntax(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?
+            .to_sdp_string();
+        let value = |name: &str| {
+            answer
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+        };
+        if let (Some(ufrag), Some(pwd)) = (value("a=ice-ufrag:"), value("a=ice-pwd:"))
+            && ufrag != self.local_ufrag
+        {
+            debug!(old = %self.local_ufrag, new = %ufrag, "webrtc leg: ICE restart");
+            self.consent.set_credentials(ufrag.clone(), pwd);
+            self.local_ufrag = ufrag;
+        }
+        Ok(answer)
+    }
+
     /// The browser's answer to [`Self::create_offer`]'s offer.
     pub fn accept_answer(&mut self, answer: &str) -> Result<(), WebRtcError> {
         let pending = self
