@@ -21,7 +21,8 @@
 // the `transfer` event with the final status; `--expect-quality` requires
 // the gateway's periodic `quality` events to show a clean call;
 // `--ice-restart` renegotiates with an ICE restart (`sdp`) and measures the
-// tone again afterwards.
+// tone again afterwards; `--forbid a,b` fails the run when any frame the
+// browser received contains one of those strings (topology hiding).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     transfer: { type: 'string' },
     'expect-quality': { type: 'boolean', default: false },
     'ice-restart': { type: 'boolean', default: false },
+    forbid: { type: 'string' },
   },
 });
 if (!values.url) throw new Error('--url is required');
@@ -109,7 +111,7 @@ try {
         await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
       }
       const t0 = performance.now();
-      await request({ type: 'call', call: 'c1', to, sdp: pc.localDescription.sdp, headers: { 'X-Test': 'ws_call' } });
+      await request({ type: 'call', call: 'c1', to, sdp: pc.localDescription.sdp, headers: { 'X-Test': 'ws_call', Subject: 'not on the allow-list' } });
       const connected = () =>
         new Promise((resolve, reject) => {
           const check = () => {
@@ -221,6 +223,7 @@ try {
         packetsReceived: inbound ? inbound.packetsReceived : 0,
         srtpCipher: transport ? transport.srtpCipher : undefined,
         quality: frames.filter((f) => f.type === 'quality'),
+        allFrames: JSON.stringify(frames),
         restart,
         earlyFrequency: early?.frequency,
         ended,
@@ -256,6 +259,9 @@ try {
       ok = ok && Math.abs(result.earlyFrequency - expected) <= 2 * binWidth;
     }
   }
+  const leaks = (values.forbid ?? '').split(',').filter((w) => w && (result.allFrames ?? '').includes(w));
+  ok = ok && leaks.length === 0;
+  delete result.allFrames;
   if (values['ice-restart']) {
     const r = result.restart ?? {};
     ok = ok && r.gatewayUfragChanged && Math.abs(r.frequency - expected) <= 2 * binWidth;
@@ -271,7 +277,7 @@ try {
     ok = ok && JSON.stringify(seen) === JSON.stringify(wanted);
   }
   const { frames, hello, ...rest } = result;
-  console.log(JSON.stringify({ test: 'ws_call', to: values.to, tone, expected, frames: types, version: hello.version, ...rest, ok }));
+  console.log(JSON.stringify({ test: 'ws_call', to: values.to, tone, expected, frames: types, version: hello.version, ...rest, leaks, ok }));
   process.exitCode = ok ? 0 : 1;
 } finally {
   await browser.close();

@@ -538,3 +538,28 @@ async fn an_ice_restart_from_the_browser_keeps_the_call_and_its_audio() {
     assert_eq!(result["restart"]["gatewayUfragChanged"], true, "{result}");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_of_one_side_reaches_the_other() {
+    let (gw, port) = gateway_to_sipp("").await;
+    // SIPp fails the call if the INVITE carries anything of the browser's
+    // WebRTC side, drops the allowed X-Test header or passes Subject.
+    let pbx = sipp("uas_topology.xml", port, &[]);
+    // The browser fails the run if any frame carries the PBX's SDP origin,
+    // its transport or its internal header.
+    let result = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--seconds",
+            "1",
+            "--forbid",
+            "o=sipp,RTP/AVP,X-Internal-Route,pbx-cluster-7",
+        ],
+    )
+    .await;
+    assert_ok(&result);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
