@@ -563,3 +563,48 @@ async fn nothing_of_one_side_reaches_the_other() {
     sipp_passed(pbx).await;
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtmf_from_the_pbx_reaches_the_browser_as_info_and_as_rfc4733() {
+    // INFO from SIPp.
+    let (gw, port) = gateway_to_sipp("").await;
+    let pbx = sipp("uas_dtmf_info.xml", port, &[]);
+    let info = ws_call(
+        &gw,
+        &[
+            "--to",
+            "600",
+            "--seconds",
+            "1",
+            "--hangup",
+            "remote",
+            "--expect-frames",
+            "dtmf,ended",
+        ],
+    )
+    .await;
+    assert_ok(&info);
+    sipp_passed(pbx).await;
+    gw.stop().await;
+    // RFC 4733 from the demo PBX's echo: the browser's keys go out as
+    // telephone-events, come back from the PBX and are reported.
+    let gw = start_gateway("").await;
+    let echoed = ws_call(
+        &gw,
+        // Chrome plays the echoed events as tones for a moment: the
+        // measurement window is long enough for the echo to dominate.
+        &[
+            "--to",
+            "600",
+            "--seconds",
+            "4",
+            "--dtmf",
+            "7#",
+            "--expect-frames",
+            "dtmf,dtmf,ended",
+        ],
+    )
+    .await;
+    assert_ok(&echoed);
+    gw.stop().await;
+}
