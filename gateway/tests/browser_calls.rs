@@ -608,3 +608,11 @@ async fn dtmf_from_the_pbx_reaches_the_browser_as_info_and_as_rfc4733() {
     assert_ok(&echoed);
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_calls_of_one_session_each_carry_their_own_audio() {
+    let gw = start_gateway("").await;
+    let result = run_node("ws_two_calls.mjs", url_and(&gw, "https", "/healthz", &[])).await;
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
