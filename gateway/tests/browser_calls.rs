@@ -616,3 +616,26 @@ async fn two_calls_of_one_session_each_carry_their_own_audio() {
     assert_eq!(result["ok"], true, "{result}");
     gw.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_secret_hello_needs_a_valid_token() {
+    use gateway::signaling::token::{Claims, TokenKey};
+    let secret = "a test secret of some length";
+    let gw = start_gateway_with("", &[("SBC_AUTH_TOKEN_SECRET", secret)]).await;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let token = TokenKey::new(secret.as_bytes()).mint(&Claims {
+        sub: "alice".into(),
+        exp,
+    });
+    let result = run_node(
+        "ws_auth.mjs",
+        url_and(&gw, "wss", "/ws", &["--token", &token]),
+    )
+    .await;
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
