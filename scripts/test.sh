@@ -63,6 +63,7 @@ declare -A package_of=(
     [rtpengine]=rtpengine-daemon
     [baresip]=baresip-core
     [kamailio]=kamailio
+    [promtool]=prometheus
     [chromium]=chromium
     [node]=nodejs
     [npm]=npm

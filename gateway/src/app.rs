@@ -7,6 +7,7 @@ use crate::b2bua::browser_call::{CallServices, MediaEventRouter, PbxRoute};
 use crate::config::{self, Config};
 use crate::demo_pbx::{self, DemoPbx};
 use crate::http::{self, HttpServer};
+use crate::metrics::Metrics;
 use crate::runtime::media::{MediaRuntime, MediaSettings, start_media};
 use crate::runtime::{self, SipRuntime, transport_of};
 use crate::signaling::session::{SessionConfig, SessionLimits};
@@ -53,11 +54,13 @@ impl App {
 
 /// Starts the gateway.
 pub async fn start(config: &Config) -> anyhow::Result<App> {
+    let (metrics, registry) = Metrics::new();
     let tls_server = sip_tls(config)?;
     let service = GatewayService::new(config.sip.user_agent.clone());
-    let sip = runtime::start_sip(&config.sip, service, tls_server, None)
-        .await
-        .context("cannot bind the SIP listeners")?;
+    let sip =
+        runtime::start_sip_with_metrics(&config.sip, service, tls_server, None, metrics.clone())
+            .await
+            .context("cannot bind the SIP listeners")?;
     let (pbx, demo) = pbx_route(config).await?;
     let sip_ip = match config.media.sip_ip {
         Some(ip) => ip,
@@ -93,6 +96,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         },
         user_agent: config.sip.user_agent.clone(),
         media_router: router.clone(),
+        metrics: metrics.clone(),
     });
     let sessions = Arc::new(SessionConfig {
         calls,
@@ -113,9 +117,15 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         config.media.public_ip,
     )
     .context("cannot set up TLS for HTTPS")?;
-    let http = http::start(config.http.listen, Arc::new(tls), sessions, shutdown_rx)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let http = http::start(
+        config.http.listen,
+        Arc::new(tls),
+        sessions,
+        Arc::new(registry),
+        shutdown_rx,
+    )
+    .await
+    .with_context(|| format!("cannot listen on {}", config.http.listen))?;
     let webrtc_addr = media.webrtc_addr;
     Ok(App {
         http,

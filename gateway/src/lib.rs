@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo_pbx;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod redact;
 pub mod runtime;
 pub mod signaling;

@@ -10,6 +10,7 @@ mod common;
 use gateway::app::{self, App};
 use gateway::config::Config;
 use serde_json::Value;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -637,5 +638,77 @@ async fn with_a_token_secret_hello_needs_a_valid_token() {
     )
     .await;
     assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
+
+/// The gateway's `/metrics`.
+async fn scrape(gw: &App) -> String {
+    let url = format!("https://{}/metrics", gw.http.local_addr);
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["scrape.mjs", &url])
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `promtool check metrics` on `text`: its complaints (empty when clean).
+fn promtool_check(text: &str) -> String {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (scripts/test.sh installs prometheus)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "promtool failed: {out:?}");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_a_call_and_promtool_finds_them_clean() {
+    let gw = start_gateway("").await;
+    let result = ws_call(&gw, &["--to", "600", "--seconds", "2"]).await;
+    assert_ok(&result);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = scrape(&gw).await;
+    println!("{text}");
+    for expected in [
+        "sbc_calls_total{direction=\"outbound\",result=\"answered\"} 1",
+        "sbc_calls_active 0",
+        "sbc_call_setup_seconds_count 1",
+        "sbc_call_duration_seconds_count 1",
+        "sbc_ws_frames_total{direction=\"in\",type=\"call\"} 1",
+        "sbc_sip_requests_total{method=\"INVITE\"}",
+        "sbc_sip_responses_total{class=\"2xx\"}",
+        "sbc_rtp_packets_total{leg=\"browser\",direction=\"in\"}",
+        "sbc_call_mos_count 1",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(expected), "{expected} missing");
+    }
+    let complaints = promtool_check(&text);
+    assert!(complaints.trim().is_empty(), "promtool: {complaints}");
     gw.stop().await;
 }

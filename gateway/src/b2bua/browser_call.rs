@@ -6,18 +6,24 @@
 //! leg, and SIP endings end the media.
 
 use super::sip_calls::{CallKey, PlaceCall, SipCallEvent};
+use crate::metrics::{
+    CallDirection, CallLabels, CallResult, LegLabels, Metrics, ReasonLabels, RtpLabels,
+};
 use crate::runtime::media::{MediaCallId, MediaError, MediaEvent, MediaHandle};
-use crate::runtime::sip_core::SipHandle;
+use crate::runtime::sip_core::{SipHandle, now};
 use crate::signaling::protocol::{self as p, EndedBy, ErrorCode, ProtocolError, RequestId};
 use crate::sip_service::GatewayService;
 use bytes::Bytes;
 use sbc_core::b2bua::{EndCause, HeaderPolicy, LegEvent, PbxTarget};
+use sbc_core::media::bridge::LegStats;
 use sbc_core::media::bridge::Side;
+use sbc_core::media::webrtc::DisconnectReason;
 use sbc_core::sip::transaction::Peer;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use std::time::Instant;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{debug, info, warn};
 
@@ -83,6 +89,8 @@ pub struct CallServices {
     pub credentials: Option<(String, String)>,
     /// Media events to sessions.
     pub media_router: MediaEventRouter,
+    /// Where calls are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The call's state as the web client shows it.
@@ -120,6 +128,10 @@ pub struct BrowserCall {
     pending_hold: Option<(RequestId, bool)>,
     /// Whether the PBX placed the call (to a registered browser).
     from_pbx: bool,
+    /// When the call was placed or offered.
+    created: Instant,
+    /// When it was answered.
+    answered_at: Option<Instant>,
     /// A `transfer` waiting for the PBX's answer to the REFER.
     pending_transfer: Option<RequestId>,
 }
@@ -194,12 +206,20 @@ impl BrowserCall {
             pending_hold: None,
             from_pbx: false,
             pending_transfer: None,
-        })
+            created: now(),
+            answered_at: None,
+        }
+        .counted(svc))
     }
 
     /// A call from the PBX, offered to the browser as `name`: its media
     /// (with the browser's offer already written) and its SIP leg.
-    pub fn incoming(name: String, media: MediaCallId, sip: CallKey) -> BrowserCall {
+    pub fn incoming(
+        svc: &CallServices,
+        name: String,
+        media: MediaCallId,
+        sip: CallKey,
+    ) -> BrowserCall {
         BrowserCall {
             name,
             media,
@@ -210,6 +230,27 @@ impl BrowserCall {
             pending_hold: None,
             from_pbx: true,
             pending_transfer: None,
+            created: now(),
+            answered_at: None,
+        }
+        .counted(svc)
+    }
+
+    /// Counts the new call as active.
+    fn counted(self, svc: &CallServices) -> BrowserCall {
+        svc.metrics.calls_active.inc();
+        self
+    }
+
+    /// The call is answered: its set-up time is recorded.
+    fn mark_answered(&mut self, svc: &CallServices) {
+        self.state = CallState::InCall;
+        if self.answered_at.is_none() {
+            let at = now();
+            svc.metrics
+                .call_setup
+                .observe(at.duration_since(self.created).as_secs_f64());
+            self.answered_at = Some(at);
         }
     }
 
@@ -249,7 +290,7 @@ impl BrowserCall {
             .await;
         match sent {
             Some(Ok(())) => {
-                self.state = CallState::InCall;
+                self.mark_answered(svc);
                 Ok(())
             }
             Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
@@ -309,7 +350,7 @@ impl BrowserCall {
                 Ok(())
             });
         });
-        self.finish(svc).await;
+        self.finish(svc, CallResult::Rejected).await;
         Ok(vec![p::ended(
             &self.name,
             EndedBy::Local,
@@ -370,7 +411,7 @@ impl BrowserCall {
                     },
                     None => None,
                 };
-                self.state = CallState::InCall;
+                self.mark_answered(svc);
                 vec![p::answered(&self.name, answer.as_deref())]
             }
             LegEvent::Updated { sdp, held } => {
@@ -437,7 +478,13 @@ impl BrowserCall {
             }
             LegEvent::Ended(cause) => {
                 let (by, status, reason) = describe(&cause);
-                self.finish(svc).await;
+                let result = match cause {
+                    _ if self.answered_at.is_some() => CallResult::Answered,
+                    EndCause::Rejected { .. } => CallResult::Rejected,
+                    EndCause::RemoteHangup | EndCause::LocalHangup => CallResult::Cancelled,
+                    _ => CallResult::Failed,
+                };
+                self.finish(svc, result).await;
                 vec![p::ended(&self.name, by, status, &reason)]
             }
         }
@@ -450,6 +497,7 @@ impl BrowserCall {
         }
         match event {
             MediaEvent::Disconnected { reason, .. } => {
+                count_leg_failure(&svc.metrics, reason);
                 let reason = format!("browser media lost: {reason:?}");
                 self.end_by_gateway(svc, &reason).await
             }
@@ -490,7 +538,12 @@ impl BrowserCall {
         if self.is_ended() {
             return Vec::new();
         }
-        self.finish(svc).await;
+        let result = if self.answered_at.is_some() {
+            CallResult::Answered
+        } else {
+            CallResult::Cancelled
+        };
+        self.finish(svc, result).await;
         vec![p::ended(&self.name, EndedBy::Local, None, "hung up")]
     }
 
@@ -678,20 +731,87 @@ impl BrowserCall {
     }
 
     async fn end_by_gateway(&mut self, svc: &CallServices, reason: &str) -> Vec<Value> {
-        self.finish(svc).await;
+        let result = if self.answered_at.is_some() {
+            CallResult::Answered
+        } else {
+            CallResult::Failed
+        };
+        self.finish(svc, result).await;
         vec![p::ended(&self.name, EndedBy::Gateway, None, reason)]
     }
 
     /// Ends both legs (the SIP leg is told to hang up; if it already ended
     /// that does nothing).
-    async fn finish(&mut self, svc: &CallServices) {
+    async fn finish(&mut self, svc: &CallServices, result: CallResult) {
+        if self.state == CallState::Ended {
+            return;
+        }
         self.state = CallState::Ended;
         let key = self.sip;
         svc.sip
             .spawn(move |gw, now, sip| gw.calls.hangup(now, key, sip));
         svc.media_router.unregister(self.media);
+        if let Ok(Some(stats)) = svc.media.stats(self.media).await {
+            record_media(&svc.metrics, stats);
+        }
         let _ = svc.media.end_call(self.media).await;
+        let m = &svc.metrics;
+        m.calls_active.dec();
+        let direction = if self.from_pbx {
+            CallDirection::Inbound
+        } else {
+            CallDirection::Outbound
+        };
+        let labels = CallLabels {
+            direction: direction.as_str(),
+            result: result.as_str(),
+        };
+        m.calls.get_or_create(&labels).inc();
+        if let Some(at) = self.answered_at {
+            m.call_duration
+                .observe(now().duration_since(at).as_secs_f64());
+        }
     }
+}
+
+/// A finished call's media counters: packets, bytes and losses of both
+/// legs, their jitter, and the PBX leg's MOS.
+fn record_media(m: &Metrics, (browser, pbx): (LegStats, LegStats)) {
+    for (leg, s) in [("browser", browser), ("pbx", pbx)] {
+        let count = |direction, packets: u64, bytes: u64| {
+            let labels = RtpLabels { leg, direction };
+            m.rtp_packets.get_or_create(&labels).inc_by(packets);
+            m.rtp_bytes.get_or_create(&labels).inc_by(bytes);
+        };
+        count("in", s.packets_received, s.bytes_received);
+        count("out", s.packets_sent, s.bytes_sent);
+        m.rtp_lost
+            .get_or_create(&LegLabels { leg })
+            .inc_by(u64::try_from(s.packets_lost).unwrap_or(0));
+        m.rtp_jitter.observe(s.jitter.as_secs_f64());
+        let dropped = s.dropped_unknown_pt + s.dropped_malformed + s.dropped_late;
+        if dropped > 0 {
+            m.media_rejected
+                .get_or_create(&ReasonLabels { reason: "bridge" })
+                .inc_by(dropped);
+        }
+    }
+    if pbx.packets_received > 0 {
+        m.call_mos.observe(pbx.mos);
+    }
+}
+
+/// Counts a lost browser leg under ICE or DTLS, by reason.
+fn count_leg_failure(m: &Metrics, reason: DisconnectReason) {
+    let (family, reason) = match reason {
+        DisconnectReason::ConsentExpired => (&m.ice_failures, "consent_expired"),
+        DisconnectReason::IceFailed => (&m.ice_failures, "ice_failed"),
+        DisconnectReason::FingerprintMismatch => (&m.dtls_failures, "fingerprint_mismatch"),
+        DisconnectReason::DtlsFailed => (&m.dtls_failures, "handshake"),
+        DisconnectReason::ClosedByPeer => (&m.dtls_failures, "closed_by_peer"),
+        _ => (&m.ice_failures, "other"),
+    };
+    family.get_or_create(&ReasonLabels { reason }).inc();
 }
 
 /// `ended`'s `by`, `sip_status` and `reason` for a SIP leg's end.

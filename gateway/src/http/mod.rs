@@ -1,5 +1,6 @@
 //! The HTTPS front on `http.listen` (axum over rustls): the web client at
-//! `/` (embedded in the binary), protocol v1 on `/ws`, and `/healthz`.
+//! `/` (embedded in the binary), protocol v1 on `/ws`, `/metrics` and
+//! `/healthz`.
 
 mod tls_listener;
 mod web_client;
@@ -11,6 +12,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use prometheus_client::registry::Registry;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +40,7 @@ pub async fn start(
     listen: SocketAddr,
     tls: Arc<rustls::ServerConfig>,
     sessions: Arc<SessionConfig>,
+    registry: Arc<Registry>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<HttpServer> {
     let tcp = TcpListener::bind(listen).await?;
@@ -45,7 +48,7 @@ pub async fn start(
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     let listener = TlsListener::new(tcp, Arc::new(tls))?;
     let local_addr = axum::serve::Listener::local_addr(&listener)?;
-    let app = router(sessions);
+    let app = router(sessions, registry);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -57,12 +60,47 @@ pub async fn start(
     Ok(HttpServer { local_addr, task })
 }
 
-fn router(sessions: Arc<SessionConfig>) -> Router {
+fn router(sessions: Arc<SessionConfig>, registry: Arc<Registry>) -> Router {
     Router::new()
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))
         .merge(web_client::routes())
         .with_state(sessions)
+        .merge(metrics_routes(registry))
+}
+
+/// `/metrics`: the registry in the OpenMetrics text format.
+pub fn metrics_routes(registry: Arc<Registry>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(registry)
+}
+
+/// OpenMetrics for scrapers that ask for it (Prometheus does), the classic
+/// text format otherwise.
+async fn metrics(
+    State(registry): State<Arc<Registry>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let mut body = String::new();
+    if prometheus_client::encoding::text::encode(&mut body, &registry).is_err() {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    }
+    let wants_openmetrics = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/openmetrics-text"));
+    if wants_openmetrics {
+        let ty = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        ([("content-type", ty)], body).into_response()
+    } else {
+        let ty = "text/plain; version=0.0.4; charset=utf-8";
+        (
+            [("content-type", ty)],
+            crate::metrics::to_classic_text(&body),
+        )
+            .into_response()
+    }
 }
 
 async fn ws(upgrade: WebSocketUpgrade, State(sessions): State<Arc<SessionConfig>>) -> Response {

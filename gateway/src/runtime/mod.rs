@@ -11,6 +11,7 @@ pub mod sip_core;
 pub mod transport;
 
 use crate::config::{SipConfig, SipTransport};
+use crate::metrics::Metrics;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sbc_core::sip::Limits;
@@ -59,12 +60,25 @@ pub fn limits_of(sip: &SipConfig) -> Limits {
     }
 }
 
-/// Binds the SIP listeners of `sip` and starts the SIP core with `user`.
+/// Binds the SIP listeners of `sip` and starts the SIP core with `user`
+/// (its metrics go nowhere: test agents, the demo PBX).
 pub async fn start_sip<U: TransactionUser + 'static>(
     sip: &SipConfig,
     user: U,
     tls_server: Option<Arc<rustls::ServerConfig>>,
     tls_client: Option<Arc<rustls::ClientConfig>>,
+) -> io::Result<SipRuntime<U>> {
+    let (metrics, _) = Metrics::new();
+    start_sip_with_metrics(sip, user, tls_server, tls_client, metrics).await
+}
+
+/// [`start_sip`], counting into `metrics`.
+pub async fn start_sip_with_metrics<U: TransactionUser + 'static>(
+    sip: &SipConfig,
+    user: U,
+    tls_server: Option<Arc<rustls::ServerConfig>>,
+    tls_client: Option<Arc<rustls::ClientConfig>>,
+    metrics: Arc<Metrics>,
 ) -> io::Result<SipRuntime<U>> {
     let limits = limits_of(sip);
     let options = TransportOptions {
@@ -97,6 +111,7 @@ pub async fn start_sip<U: TransactionUser + 'static>(
         user,
         StdRng::from_os_rng(),
         limits,
+        metrics,
         shutdown_rx,
     ));
     Ok(SipRuntime {

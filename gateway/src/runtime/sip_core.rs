@@ -6,6 +6,7 @@
 //! user agent). The clock is read here and nowhere below.
 
 use super::transport::{Inbound, TransportEvent, Transports};
+use crate::metrics::{Metrics, ReasonLabels, count_sip};
 use crate::redact::Redacted;
 use bytes::Bytes;
 use rand::rngs::StdRng;
@@ -15,6 +16,7 @@ use sbc_core::sip::response::response_to;
 use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionLayer, Transport};
 use sbc_core::sip::validate::{validate_request, validate_response};
 use sbc_core::sip::{Limits, Message};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, trace};
@@ -120,10 +122,20 @@ pub async fn run<U: TransactionUser>(
     mut user: U,
     mut rng: StdRng,
     limits: Limits,
+    metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) -> U {
+    let mut retransmissions = 0;
     loop {
-        flush(&mut layer, &transports, &mut user, &mut rng);
+        flush(&mut layer, &transports, &mut user, &mut rng, &metrics);
+        metrics
+            .sip_transactions_active
+            .set(i64::try_from(layer.active_count()).unwrap_or(i64::MAX));
+        let total = layer.retransmissions();
+        metrics
+            .sip_retransmissions
+            .inc_by(total.saturating_sub(retransmissions));
+        retransmissions = total;
         if user.is_finished() || *shutdown.borrow() {
             return user;
         }
@@ -136,7 +148,7 @@ pub async fn run<U: TransactionUser>(
             received = inbound.recv() => {
                 match received {
                     None => return user,
-                    Some(TransportEvent::Received(r)) => handle_inbound(&mut layer, &transports, r, &limits),
+                    Some(TransportEvent::Received(r)) => handle_inbound(&mut layer, &transports, r, &limits, &metrics),
                     Some(TransportEvent::Unreachable(peer)) => layer.handle_transport_error(now(), peer),
                 }
             }
@@ -168,11 +180,13 @@ fn flush<U: TransactionUser>(
     transports: &Transports,
     user: &mut U,
     rng: &mut StdRng,
+    metrics: &Metrics,
 ) {
     loop {
         let mut progressed = false;
         while let Some(t) = layer.poll_transmit() {
             progressed = true;
+            count_sip(metrics, &t.message);
             transports.send(t.to, t.message);
         }
         while let Some(event) = layer.poll_event() {
@@ -195,6 +209,7 @@ fn handle_inbound(
     transports: &Transports,
     received: Inbound,
     limits: &Limits,
+    metrics: &Metrics,
 ) {
     let Inbound { peer, data } = received;
     let frame = if peer.transport == Transport::Udp {
@@ -203,6 +218,7 @@ fn handle_inbound(
             Ok(Frame::KeepAlive { .. }) => return,
             Err(e) => {
                 trace!(addr = %Redacted(peer.addr), error = %e, "unframeable datagram");
+                rejected(metrics, "malformed");
                 reject_unparseable(transports, peer, &data, &e, limits);
                 return;
             }
@@ -213,6 +229,7 @@ fn handle_inbound(
     let msg = match Message::parse(frame.clone(), limits) {
         Ok(m) => m,
         Err(e) => {
+            rejected(metrics, "malformed");
             reject_unparseable(transports, peer, &frame, &e, limits);
             return;
         }
@@ -224,6 +241,7 @@ fn handle_inbound(
     };
     if let Err(e) = verdict {
         debug!(addr = %Redacted(peer.addr), error = %e, "invalid message");
+        rejected(metrics, "invalid");
         if msg.is_request()
             && let Some(code) = e.status()
         {
@@ -231,6 +249,7 @@ fn handle_inbound(
         }
         return;
     }
+    count_sip(metrics, &frame);
     let mut msg = msg;
     if msg.is_request() {
         // Validation has read the top Via, so this cannot fail; if it did,
@@ -238,6 +257,14 @@ fn handle_inbound(
         let _ = stamp_received(&mut msg, peer.addr);
     }
     layer.handle_message(now(), msg, peer);
+}
+
+/// Counts a refused message.
+fn rejected(metrics: &Metrics, reason: &'static str) {
+    metrics
+        .rejected_requests
+        .get_or_create(&ReasonLabels { reason })
+        .inc();
 }
 
 /// A request whose head parsed but whose body framing is wrong still gets

@@ -227,6 +227,49 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The frame's `type`, for metrics.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Request::Hello { .. } => "hello",
+            Request::Ping => "ping",
+            Request::Register { .. } => "register",
+            Request::Unregister => "unregister",
+            Request::Call { .. } => "call",
+            Request::Answer { .. } => "answer",
+            Request::Ringing { .. } => "ringing",
+            Request::Reject { .. } => "reject",
+            Request::Hangup { .. } => "hangup",
+            Request::Dtmf { .. } => "dtmf",
+            Request::Hold { .. } => "hold",
+            Request::Unhold { .. } => "unhold",
+            Request::Transfer { .. } => "transfer",
+            Request::Sdp { .. } => "sdp",
+            Request::Candidate { .. } => "candidate",
+        }
+    }
+}
+
+/// The `type` label of a frame the gateway sends (a bounded set).
+pub fn event_type_name(frame: &Value) -> &'static str {
+    const TYPES: &[&str] = &[
+        "ok",
+        "error",
+        "registration",
+        "incoming",
+        "progress",
+        "answered",
+        "ended",
+        "held",
+        "resumed",
+        "dtmf",
+        "transfer",
+        "quality",
+    ];
+    let ty = frame.get("type").and_then(Value::as_str).unwrap_or("");
+    TYPES.iter().find(|t| **t == ty).copied().unwrap_or("other")
+}
+
 /// Every `type` a client may send.
 const REQUEST_TYPES: &[&str] = &[
     "hello",

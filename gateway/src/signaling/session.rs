@@ -13,6 +13,7 @@ use super::token::TokenKey;
 use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
 use crate::b2bua::registrations::{IncomingCall, RegEvent, RegKey, RegNotice, RegOwner, Register};
 use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
+use crate::metrics::{FrameLabels, ReasonLabels};
 use crate::runtime::media::{MediaCallId, MediaEvent};
 use crate::runtime::sip_core::now;
 use axum::extract::ws::{Message, WebSocket};
@@ -158,9 +159,13 @@ enum Served {
 /// every call ends and the registration is removed.
 pub async fn run(socket: WebSocket, config: Arc<SessionConfig>) {
     let (mut session, mut inbox) = Session::new(config.clone());
+    let metrics = config.calls.metrics.clone();
     let mut socket = socket;
     loop {
-        match serve(&mut session, &mut inbox, &mut socket).await {
+        metrics.ws_sessions_active.inc();
+        let served = serve(&mut session, &mut inbox, &mut socket).await;
+        metrics.ws_sessions_active.dec();
+        match served {
             Served::Resumes(parked, id) => {
                 // A taken entry's task waits for this claim, so it arrives.
                 let _ = parked.send(Claim { socket, id });
@@ -206,12 +211,22 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
                 Some(Ok(Message::Text(text))) => {
                     match window.check(now(), &limits) {
                         Verdict::Handle => session.on_text(text.as_str()).await,
-                        Verdict::Refuse => vec![ProtocolError::new(
-                            p::request_id_of(text.as_str()),
-                            ErrorCode::RateLimited,
-                            "too many frames; slow down",
-                        )
-                        .to_frame()],
+                        Verdict::Refuse => {
+                            session.count_in("rate_limited");
+                            session
+                                .config
+                                .calls
+                                .metrics
+                                .rejected_requests
+                                .get_or_create(&ReasonLabels { reason: "rate_limited" })
+                                .inc();
+                            vec![ProtocolError::new(
+                                p::request_id_of(text.as_str()),
+                                ErrorCode::RateLimited,
+                                "too many frames; slow down",
+                            )
+                            .to_frame()]
+                        }
                         Verdict::Close => {
                             info!(session = ?session.id, "frame flood: closing the socket");
                             return Served::Closed;
@@ -233,6 +248,18 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
         };
         if let Some((parked, id)) = session.resume_into.take() {
             return Served::Resumes(parked, id);
+        }
+        for frame in &out {
+            session
+                .config
+                .calls
+                .metrics
+                .ws_frames
+                .get_or_create(&FrameLabels {
+                    direction: "out",
+                    r#type: p::event_type_name(frame),
+                })
+                .inc();
         }
         if send_all(socket, out).await.is_err() || session.refused_token {
             // PROTOCOL.md: a missing or bad token closes the socket.
@@ -328,10 +355,27 @@ impl Session {
         )
     }
 
+    /// Counts a frame from the browser.
+    fn count_in(&self, ty: &'static str) {
+        self.config
+            .calls
+            .metrics
+            .ws_frames
+            .get_or_create(&FrameLabels {
+                direction: "in",
+                r#type: ty,
+            })
+            .inc();
+    }
+
     async fn on_text(&mut self, text: &str) -> Vec<Value> {
         let frame = match p::parse_frame(text) {
-            Ok(frame) => frame,
+            Ok(frame) => {
+                self.count_in(frame.request.type_name());
+                frame
+            }
             Err(e) => {
+                self.count_in("invalid");
                 debug!(session = ?self.id, code = e.code.as_str(), "refused frame");
                 return vec![e.to_frame()];
             }
@@ -603,12 +647,14 @@ impl Session {
                 }
                 if !self.registered {
                     self.registered = true;
+                    self.config.calls.metrics.registrations_active.inc();
                     out.push(p::registration("registered", None, None));
                 }
             }
             RegistrationEvent::Failed { status, reason } => {
                 self.registration = None;
-                self.registered = false;
+                self.forget_registered();
+                self.config.calls.metrics.registration_failures.inc();
                 if let Some(id) = self.pending_register.take() {
                     let e = ProtocolError {
                         sip_status: Some(status),
@@ -624,7 +670,7 @@ impl Session {
             }
             RegistrationEvent::Unregistered => {
                 self.registration = None;
-                self.registered = false;
+                self.forget_registered();
                 if let Some(id) = self.pending_unregister.take() {
                     out.push(p::ok(&id, json!({})));
                 }
@@ -632,6 +678,14 @@ impl Session {
             }
         }
         out
+    }
+
+    /// The registration is gone: the gauge follows.
+    fn forget_registered(&mut self) {
+        if self.registered {
+            self.registered = false;
+            self.config.calls.metrics.registrations_active.dec();
+        }
     }
 
     /// The PBX calls this session's user: the media runtime writes the
@@ -657,7 +711,7 @@ impl Session {
             .register(media.id, self.sinks.media.clone());
         self.incoming_count += 1;
         let name = format!("in-{}", self.incoming_count);
-        let browser_call = BrowserCall::incoming(name.clone(), media.id, call.call);
+        let browser_call = BrowserCall::incoming(&svc, name.clone(), media.id, call.call);
         self.by_sip.insert(call.call, name.clone());
         self.by_media.insert(media.id, name.clone());
         self.calls.insert(name.clone(), browser_call);
@@ -766,6 +820,7 @@ impl Session {
         if let Some(key) = self.registration.take() {
             svc.sip
                 .spawn(move |gw, now, sip| gw.registrations.unregister(now, key, sip));
+            self.forget_registered();
         }
         for (_, mut call) in self.calls.drain() {
             let _ = call.hangup(&svc).await;

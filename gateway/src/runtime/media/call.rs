@@ -376,6 +376,18 @@ impl MediaCall {
         Ok(leg.accept_reoffer(sdp)?)
     }
 
+    /// Both legs' statistics `(browser, pbx)`, once the PBX answered.
+    pub fn stats(
+        &self,
+    ) -> Option<(
+        sbc_core::media::bridge::LegStats,
+        sbc_core::media::bridge::LegStats,
+    )> {
+        self.answered
+            .as_ref()
+            .map(|a| (a.bridge.stats(Side::Browser), a.bridge.stats(Side::Pbx)))
+    }
+
     /// The PBX leg's statistics, once the PBX answered.
     pub fn pbx_stats(&self) -> Option<sbc_core::media::bridge::LegStats> {
         self.answered.as_ref().map(|a| a.bridge.stats(Side::Pbx))

@@ -232,6 +232,10 @@ enum Command {
         call: MediaCallId,
         reply: oneshot::Sender<Result<Option<LegStats>, MediaError>>,
     },
+    Stats {
+        call: MediaCallId,
+        reply: oneshot::Sender<Result<Option<(LegStats, LegStats)>, MediaError>>,
+    },
 }
 
 /// A datagram from a call's PBX-side socket.
@@ -342,6 +346,15 @@ impl MediaHandle {
     pub async fn pbx_stats(&self, call: MediaCallId) -> Result<Option<LegStats>, MediaError> {
         let (reply, rx) = oneshot::channel();
         self.request(Command::PbxStats { call, reply }, rx).await
+    }
+
+    /// Both legs' statistics, `(browser, pbx)`, once media flows.
+    pub async fn stats(
+        &self,
+        call: MediaCallId,
+    ) -> Result<Option<(LegStats, LegStats)>, MediaError> {
+        let (reply, rx) = oneshot::channel();
+        self.request(Command::Stats { call, reply }, rx).await
     }
 
     /// Ends the call's media: its sockets close, its browser leg is dropped.
@@ -524,6 +537,13 @@ impl MediaTask {
             }
             Command::BrowserReoffer { call, sdp, reply } => {
                 let _ = reply.send(self.browser_reoffer(now, call, &sdp));
+            }
+            Command::Stats { call, reply } => {
+                let r = match self.calls.get(&call) {
+                    Some(c) => Ok(c.stats()),
+                    None => Err(MediaError::NoSuchCall(call)),
+                };
+                let _ = reply.send(r);
             }
             Command::PbxStats { call, reply } => {
                 let r = match self.calls.get(&call) {
