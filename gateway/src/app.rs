@@ -6,8 +6,9 @@
 use crate::b2bua::browser_call::{CallServices, MediaEventRouter, PbxRoute};
 use crate::config::{self, Config};
 use crate::demo_pbx::{self, DemoPbx};
-use crate::http::{self, HttpServer};
+use crate::http::{self, HttpServer, Readiness};
 use crate::metrics::Metrics;
+use crate::pbx_ping::PbxPinger;
 use crate::runtime::media::{MediaRuntime, MediaSettings, start_media};
 use crate::runtime::{self, SipRuntime, transport_of};
 use crate::signaling::session::{SessionConfig, SessionLimits};
@@ -19,6 +20,7 @@ use sbc_core::media::rtp_leg::RtpLegConfig;
 use sbc_core::sip::transaction::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use tokio::sync::watch;
 use tracing::info;
 
@@ -34,6 +36,8 @@ pub struct App {
     pub pbx: PbxRoute,
     /// The demo PBX, when no PBX is configured.
     pub demo: Option<DemoPbx>,
+    /// What `/readyz` answers from.
+    pub readiness: Readiness,
     media: MediaRuntime,
     shutdown: watch::Sender<bool>,
 }
@@ -117,11 +121,26 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         config.media.public_ip,
     )
     .context("cannot set up TLS for HTTPS")?;
+    let mut readiness = Readiness::default();
+    if config.pbx.uri.is_some() && !config.pbx.options_interval.is_zero() {
+        let up = Arc::new(AtomicBool::new(false));
+        readiness.pbx_up = Some(up.clone());
+        let pinger = PbxPinger::new(
+            pbx.next_hop,
+            format!("sip:{}", pbx.target),
+            config.pbx.options_interval,
+            up,
+            metrics.clone(),
+            config.sip.user_agent.clone(),
+        );
+        sip.handle.spawn(move |gw, _, _| gw.pinger = Some(pinger));
+    }
     let http = http::start(
         config.http.listen,
         Arc::new(tls),
         sessions,
         Arc::new(registry),
+        readiness.clone(),
         shutdown_rx,
     )
     .await
@@ -133,6 +152,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         webrtc_addr,
         pbx,
         demo,
+        readiness,
         media,
         shutdown,
     })

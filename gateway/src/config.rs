@@ -111,6 +111,9 @@ pub struct PbxConfig {
     /// `pbx.header_allow`: which browser-supplied headers reach the PBX,
     /// as names or `Prefix*` patterns; default `["X-*"]`.
     pub header_allow: Vec<String>,
+    /// `pbx.options_interval_secs`: how often the configured PBX is pinged
+    /// with OPTIONS for `/readyz` and `sbc_pbx_up`, default 30 s; 0 is never.
+    pub options_interval: Duration,
 }
 
 /// `[media]`: addresses and ports of both media legs.

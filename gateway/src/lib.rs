@@ -14,6 +14,7 @@ pub mod demo_pbx;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod pbx_ping;
 pub mod redact;
 pub mod runtime;
 pub mod signaling;

@@ -7,6 +7,7 @@
 
 use crate::b2bua::registrations::Registrations;
 use crate::b2bua::sip_calls::SipCalls;
+use crate::pbx_ping::PbxPinger;
 use crate::runtime::sip_core::{SipContext, TransactionUser, reason_phrase};
 use rand::RngCore;
 use sbc_core::sip::transaction::{TransactionEvent, TransactionId};
@@ -23,6 +24,8 @@ pub struct GatewayService {
     pub calls: SipCalls,
     /// The browser users' registrations at the PBX.
     pub registrations: Registrations,
+    /// OPTIONS pings to the configured PBX.
+    pub pinger: Option<PbxPinger>,
 }
 
 impl GatewayService {
@@ -33,6 +36,7 @@ impl GatewayService {
             user_agent,
             calls: SipCalls::default(),
             registrations: Registrations::default(),
+            pinger: None,
         }
     }
 
@@ -111,6 +115,11 @@ impl GatewayService {
 
 impl TransactionUser for GatewayService {
     fn on_event(&mut self, now: Instant, event: TransactionEvent, sip: &mut SipContext<'_>) {
+        let event = match &mut self.pinger {
+            Some(p) => p.on_event(event),
+            None => Some(event),
+        };
+        let Some(event) = event else { return };
         let Some(event) = self.registrations.on_event(now, event, sip) else {
             return;
         };
@@ -146,15 +155,26 @@ impl TransactionUser for GatewayService {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        [self.registrations.poll_timeout(), self.calls.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        let ping = self
+            .pinger
+            .as_ref()
+            .and_then(|p| p.poll_timeout(crate::runtime::sip_core::now()));
+        [
+            self.registrations.poll_timeout(),
+            self.calls.poll_timeout(),
+            ping,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn handle_timeout(&mut self, now: Instant, sip: &mut SipContext<'_>) {
         self.registrations.handle_timeout(now, sip);
         self.calls.handle_timeout(now, sip);
+        if let Some(p) = &mut self.pinger {
+            p.handle_timeout(now, sip);
+        }
     }
 }
 

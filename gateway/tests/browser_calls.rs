@@ -114,7 +114,12 @@ fn sipp_media(scenario: &str, port: u16, extra: &[&str], echo: bool) -> Child {
         .args(["-i", "127.0.0.1", "-p", &port.to_string()])
         .args(["-mi", "127.0.0.1", "-mp", &media_port])
         .args(echo)
-        .args(["-m", "1", "-nostdin", "-timeout", "40s"])
+        .args(if extra.contains(&"-m") {
+            &[][..]
+        } else {
+            &["-m", "1"][..]
+        })
+        .args(["-nostdin", "-timeout", "40s"])
         .args(extra)
         // Its log files (-trace_*) go to a scratch folder, not the crate.
         .current_dir(std::env::temp_dir())
@@ -710,5 +715,60 @@ async fn metrics_count_a_call_and_promtool_finds_them_clean() {
     }
     let complaints = promtool_check(&text);
     assert!(complaints.trim().is_empty(), "promtool: {complaints}");
+    gw.stop().await;
+}
+
+/// Whether `path` of the gateway answers 200.
+async fn get_ok(gw: &App, path: &str) -> bool {
+    let url = format!("https://{}{path}", gw.http.local_addr);
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .args(["scrape.mjs", &url])
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed")
+            .status
+            .success()
+    })
+    .await
+    .unwrap()
+}
+
+/// Polls `path` until its answer is `ok` (or fails after 20 s).
+async fn until_ready(gw: &App, ok: bool) {
+    for _ in 0..40 {
+        if get_ok(gw, "/readyz").await == ok {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!(
+        "/readyz never became {}",
+        if ok { "ready" } else { "not ready" }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_the_pbxs_answers_to_options_pings() {
+    let port = common::free_port();
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let gw = start_gateway_with(
+        &pbx_uri,
+        &[
+            ("SBC_PBX_OPTIONS_INTERVAL_SECS", "1"),
+            ("SBC_SIP_T1_MS", "100"),
+        ],
+    )
+    .await;
+    assert!(get_ok(&gw, "/healthz").await, "alive from the start");
+    until_ready(&gw, false).await;
+    // SIPp answers three pings, then is gone.
+    let pbx = sipp("uas_options.xml", port, &["-m", "3"]);
+    until_ready(&gw, true).await;
+    assert!(scrape(&gw).await.contains("sbc_pbx_up 1"));
+    sipp_passed(pbx).await;
+    until_ready(&gw, false).await;
+    assert!(scrape(&gw).await.contains("sbc_pbx_up 0"));
     gw.stop().await;
 }

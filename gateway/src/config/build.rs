@@ -35,6 +35,12 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
                 Some(patterns) => header_patterns(src, &patterns)?,
                 None => vec!["X-*".to_owned()],
             },
+            options_interval: Duration::from_secs(bounded(
+                src,
+                "pbx.options_interval_secs",
+                30,
+                86_400,
+            )?),
         },
         media: media(src, default_public_ip)?,
         auth: AuthConfig {

@@ -50,6 +50,7 @@ struct Pbx<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     password: Option<&'static str>,
     header_allow: &'a [String],
+    options_interval_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -110,6 +111,7 @@ pub(super) fn to_toml(config: &Config) -> String {
             username: pbx.username.as_deref(),
             password: pbx.password.as_ref().map(|_| REDACTED),
             header_allow: &pbx.header_allow,
+            options_interval_secs: pbx.options_interval.as_secs(),
         },
         media: Media {
             public_ip: media.public_ip.to_string(),

@@ -45,6 +45,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("pbx.username", Kind::Str),
     ("pbx.password", Kind::Str),
     ("pbx.header_allow", Kind::List),
+    ("pbx.options_interval_secs", Kind::Uint),
     ("media.public_ip", Kind::Str),
     ("media.webrtc_port", Kind::Uint),
     ("media.rtp_ports", Kind::Str),

@@ -41,6 +41,7 @@ pub async fn start(
     tls: Arc<rustls::ServerConfig>,
     sessions: Arc<SessionConfig>,
     registry: Arc<Registry>,
+    readiness: Readiness,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<HttpServer> {
     let tcp = TcpListener::bind(listen).await?;
@@ -48,7 +49,7 @@ pub async fn start(
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     let listener = TlsListener::new(tcp, Arc::new(tls))?;
     let local_addr = axum::serve::Listener::local_addr(&listener)?;
-    let app = router(sessions, registry);
+    let app = router(sessions, registry, readiness);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -60,13 +61,56 @@ pub async fn start(
     Ok(HttpServer { local_addr, task })
 }
 
-fn router(sessions: Arc<SessionConfig>, registry: Arc<Registry>) -> Router {
+fn router(sessions: Arc<SessionConfig>, registry: Arc<Registry>, readiness: Readiness) -> Router {
     Router::new()
         .route("/ws", get(ws))
         .route("/healthz", get(healthz))
         .merge(web_client::routes())
         .with_state(sessions)
         .merge(metrics_routes(registry))
+        .merge(
+            Router::new()
+                .route("/readyz", get(readyz))
+                .with_state(readiness),
+        )
+}
+
+/// What `/readyz` answers from: the PBX's state (when it is pinged) and
+/// whether the gateway is draining.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    /// Whether the PBX answered its last OPTIONS ping; `None` when no PBX
+    /// is pinged (the demo PBX, or pings turned off).
+    pub pbx_up: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Set once the gateway stops taking new calls.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// `/readyz`: 200 while the gateway takes calls (its listeners are up, the
+/// PBX answers pings, it is not draining), 503 with the reason otherwise.
+async fn readyz(State(r): State<Readiness>) -> Response {
+    use std::sync::atomic::Ordering;
+    let reason = if r.draining.load(Ordering::Relaxed) {
+        Some("draining")
+    } else if r
+        .pbx_up
+        .as_ref()
+        .is_some_and(|up| !up.load(Ordering::Relaxed))
+    {
+        Some("the PBX does not answer OPTIONS")
+    } else {
+        None
+    };
+    let json = [("content-type", "application/json")];
+    match reason {
+        None => (json, r#"{"status":"ready"}"#.to_owned()).into_response(),
+        Some(why) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            json,
+            serde_json::json!({"status": "not ready", "reason": why}).to_string(),
+        )
+            .into_response(),
+    }
 }
 
 /// `/metrics`: the registry in the OpenMetrics text format.
