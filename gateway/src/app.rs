@@ -20,7 +20,7 @@ use sbc_core::media::rtp_leg::RtpLegConfig;
 use sbc_core::sip::transaction::Peer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
 use tracing::info;
 
@@ -38,11 +38,33 @@ pub struct App {
     pub demo: Option<DemoPbx>,
     /// What `/readyz` answers from.
     pub readiness: Readiness,
+    /// The gateway's metrics.
+    pub metrics: Arc<Metrics>,
+    end_all: watch::Sender<bool>,
     media: MediaRuntime,
     shutdown: watch::Sender<bool>,
 }
 
 impl App {
+    /// Starts draining (the first SIGTERM): not ready, no new calls (503
+    /// toward the PBX, `overloaded` toward browsers); calls go on.
+    pub fn drain(&self) {
+        self.readiness.draining.store(true, Ordering::Relaxed);
+        self.sip.handle.spawn(|gw, _, _| gw.draining = true);
+        info!("draining: not ready, no new calls; calls in progress go on");
+    }
+
+    /// Ends every call still up (the grace period is over, or a second
+    /// SIGTERM): BYE or CANCEL toward the PBX, `ended` toward browsers.
+    pub fn end_all_calls(&self) {
+        let _ = self.end_all.send(true);
+    }
+
+    /// Calls in progress.
+    pub fn calls_active(&self) -> i64 {
+        self.metrics.calls_active.get()
+    }
+
     /// Stops every part and waits (briefly) for the SIP core.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -87,6 +109,8 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     let router = MediaEventRouter::default();
     tokio::spawn(router.clone().run(media.take_events()));
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let (end_all, end_all_rx) = watch::channel(false);
+    let draining = Arc::new(AtomicBool::new(false));
     let calls = Arc::new(CallServices {
         media: media.handle.clone(),
         sip: sip.handle.clone(),
@@ -101,6 +125,8 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         user_agent: config.sip.user_agent.clone(),
         media_router: router.clone(),
         metrics: metrics.clone(),
+        draining: draining.clone(),
+        end_all: end_all_rx,
     });
     let sessions = Arc::new(SessionConfig {
         calls,
@@ -121,7 +147,10 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         config.media.public_ip,
     )
     .context("cannot set up TLS for HTTPS")?;
-    let mut readiness = Readiness::default();
+    let mut readiness = Readiness {
+        draining,
+        ..Readiness::default()
+    };
     if config.pbx.uri.is_some() && !config.pbx.options_interval.is_zero() {
         let up = Arc::new(AtomicBool::new(false));
         readiness.pbx_up = Some(up.clone());
@@ -153,6 +182,8 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         pbx,
         demo,
         readiness,
+        metrics,
+        end_all,
         media,
         shutdown,
     })

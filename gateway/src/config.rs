@@ -53,6 +53,17 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[log]`: log output.
     pub log: LogConfig,
+    /// `[shutdown]`: graceful drain.
+    pub shutdown: ShutdownConfig,
+}
+
+/// `[shutdown]`: what SIGTERM does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownConfig {
+    /// `shutdown.grace_secs`: after the first SIGTERM the gateway takes no
+    /// new calls and lets calls in progress go on this long, default 300 s;
+    /// then it ends them (BYE, `ended`). A second SIGTERM ends them at once.
+    pub grace: Duration,
 }
 
 /// `[http]`: web client, `/ws`, `/metrics`, `/healthz` and the admin API.

@@ -57,7 +57,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     tokio.block_on(serve(config))
 }
 
-/// Starts the gateway and serves until SIGTERM or Ctrl-C.
+/// Starts the gateway and serves until SIGTERM or Ctrl-C, then drains:
+/// no new calls, calls in progress go on until they end, the grace period
+/// (`shutdown.grace_secs`) is over or a second signal comes; the rest are
+/// ended cleanly before the process exits.
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = gateway::app::start(&config).await?;
     tracing::info!(
@@ -65,9 +68,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "ready: open the web client and call 600 (echo) or 601 (tone) on the demo PBX"
     );
     wait_for_signal().await;
+    app.drain();
+    let grace = config.shutdown.grace;
+    tracing::info!(
+        calls = app.calls_active(),
+        grace_secs = grace.as_secs(),
+        "SIGTERM: draining"
+    );
+    tokio::select! {
+        () = calls_gone(&app, grace) => {}
+        () = wait_for_signal() => tracing::info!("second signal: ending the calls now"),
+    }
+    if app.calls_active() > 0 {
+        tracing::info!(calls = app.calls_active(), "ending the calls still up");
+        app.end_all_calls();
+        calls_gone(&app, END_CALLS_WAIT).await;
+        // The BYEs are out; give their answers a moment.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
     tracing::info!("stopping");
     app.stop().await;
     Ok(())
+}
+
+/// How long the calls ended at the end of a drain may take to say BYE.
+const END_CALLS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Returns once no call is up, or after `limit`.
+async fn calls_gone(app: &gateway::app::App, limit: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while app.calls_active() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn wait_for_signal() {

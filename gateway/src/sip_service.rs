@@ -26,6 +26,8 @@ pub struct GatewayService {
     pub registrations: Registrations,
     /// OPTIONS pings to the configured PBX.
     pub pinger: Option<PbxPinger>,
+    /// Set when the gateway drains: calls from the PBX get 503.
+    pub draining: bool,
 }
 
 impl GatewayService {
@@ -37,6 +39,7 @@ impl GatewayService {
             calls: SipCalls::default(),
             registrations: Registrations::default(),
             pinger: None,
+            draining: false,
         }
     }
 
@@ -127,6 +130,11 @@ impl TransactionUser for GatewayService {
             return;
         };
         match event {
+            TransactionEvent::NewRequest { id, request, .. }
+                if request.method() == Some(&Method::Invite) && self.draining =>
+            {
+                self.refuse(now, id, &request, 503, sip);
+            }
             TransactionEvent::NewRequest { id, request, from }
                 if request.method() == Some(&Method::Invite)
                     && check_as_uas(&request, &self.policy).is_ok() =>

@@ -91,6 +91,11 @@ pub struct CallServices {
     pub media_router: MediaEventRouter,
     /// Where calls are counted.
     pub metrics: Arc<Metrics>,
+    /// Set once the gateway drains: no new calls.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Turns true when the calls still up must end (the grace period of a
+    /// drain is over, or a second SIGTERM came).
+    pub end_all: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The call's state as the web client shows it.
@@ -488,6 +493,16 @@ impl BrowserCall {
                 vec![p::ended(&self.name, by, status, &reason)]
             }
         }
+    }
+
+    /// The gateway ends the call (shutting down): BYE or CANCEL toward the
+    /// PBX, `ended` by gateway toward the browser.
+    pub async fn end_for_shutdown(&mut self, svc: &CallServices) -> Vec<Value> {
+        if self.is_ended() {
+            return Vec::new();
+        }
+        self.end_by_gateway(svc, "the gateway is shutting down")
+            .await
     }
 
     /// An event of the call's media; returns the frames for the browser.

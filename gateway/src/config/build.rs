@@ -12,7 +12,7 @@ use super::error::{ConfigError, Problem};
 use super::source::Source;
 use super::{
     AuthConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig, PbxConfig, Secret,
-    SipConfig, SipListen,
+    ShutdownConfig, SipConfig, SipListen,
 };
 
 /// Shortest accepted `auth.token_secret`, in bytes (128 bits of HMAC key).
@@ -50,6 +50,9 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
                 .transpose()?,
         },
         log: log(src)?,
+        shutdown: ShutdownConfig {
+            grace: Duration::from_secs(bounded(src, "shutdown.grace_secs", 300, 86_400)?),
+        },
         http,
         sip,
     };

@@ -15,6 +15,12 @@ struct Printed<'a> {
     media: Media,
     auth: Auth,
     log: Log<'a>,
+    shutdown: Shutdown,
+}
+
+#[derive(Serialize)]
+struct Shutdown {
+    grace_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -84,6 +90,7 @@ pub(super) fn to_toml(config: &Config) -> String {
         media,
         auth,
         log,
+        shutdown,
     } = config;
     let printed = Printed {
         http: Http {
@@ -127,6 +134,9 @@ pub(super) fn to_toml(config: &Config) -> String {
             format: log.format.as_str(),
             level: &log.level,
             redact: log.redact,
+        },
+        shutdown: Shutdown {
+            grace_secs: shutdown.grace.as_secs(),
         },
     };
     let body = toml::to_string(&printed).expect("the printed config is plain TOML tables");

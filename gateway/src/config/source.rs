@@ -55,10 +55,11 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("log.format", Kind::Str),
     ("log.level", Kind::Str),
     ("log.redact", Kind::Bool),
+    ("shutdown.grace_secs", Kind::Uint),
 ];
 
 /// The sections, i.e. the `[tables]` a file may contain.
-const SECTIONS: &[&str] = &["http", "sip", "pbx", "media", "auth", "log"];
+const SECTIONS: &[&str] = &["http", "sip", "pbx", "media", "auth", "log", "shutdown"];
 
 /// Prefix of every configuration environment variable.
 pub(crate) const ENV_PREFIX: &str = "SBC_";

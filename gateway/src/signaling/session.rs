@@ -201,12 +201,14 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
         frames: 0,
         refused: 0,
     };
+    let mut end_all = session.config.calls.end_all.clone();
     let mut quality = tokio::time::interval(QUALITY_INTERVAL);
     quality.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     quality.tick().await;
     loop {
         let out = tokio::select! {
             _ = quality.tick() => session.quality().await,
+            Ok(()) = end_all.changed(), if !*end_all.borrow() => session.end_all_calls().await,
             received = socket.recv() => match received {
                 Some(Ok(Message::Text(text))) => {
                     match window.check(now(), &limits) {
@@ -276,6 +278,7 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
     let token = session.resume_token.clone();
     let resumable = session.config.resumable.clone();
     resumable.park(token.clone(), tx);
+    let mut end_all = session.config.calls.end_all.clone();
     let grace = tokio::time::sleep(session.config.limits.resume_grace);
     tokio::pin!(grace);
     info!(session = ?session.id, "socket gone: session kept for the grace period");
@@ -288,6 +291,7 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
             Some(event) = inbox.sip.recv() => { session.on_sip(event).await; }
             Some(event) = inbox.media.recv() => { session.on_media(event).await; }
             Some(event) = inbox.reg.recv() => { session.on_registration(event).await; }
+            Ok(()) = end_all.changed(), if !*end_all.borrow() => { session.end_all_calls().await; }
             () = &mut grace => {
                 if resumable.expire(&token) {
                     return None;
@@ -410,6 +414,17 @@ impl Session {
                 }
                 if self.calls.len() >= self.config.limits.max_calls {
                     return Err(err(ErrorCode::Overloaded, "too many calls in this session"));
+                }
+                if self
+                    .config
+                    .calls
+                    .draining
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    return Err(err(
+                        ErrorCode::Overloaded,
+                        "the gateway is shutting down and takes no new calls",
+                    ));
                 }
                 let placed = BrowserCall::place(
                     &self.config.calls,
@@ -743,6 +758,20 @@ impl Session {
         let svc = self.config.calls.clone();
         self.call_mut(id, call)?.hold(&svc, id, held).await?;
         Ok(Vec::new())
+    }
+
+    /// The gateway shuts down: every call ends (by gateway).
+    async fn end_all_calls(&mut self) -> Vec<Value> {
+        let svc = self.config.calls.clone();
+        let mut out = Vec::new();
+        let names: Vec<String> = self.calls.keys().cloned().collect();
+        for name in names {
+            if let Some(call) = self.calls.get_mut(&name) {
+                out.extend(call.end_for_shutdown(&svc).await);
+            }
+            self.reap(&name);
+        }
+        out
     }
 
     /// `quality` events of the answered calls.
