@@ -4,6 +4,7 @@
 //! signal; the end-to-end tests run it in-process.
 
 use crate::b2bua::browser_call::{CallServices, MediaEventRouter, PbxRoute};
+use crate::cdr::CdrSink;
 use crate::config::{self, Config};
 use crate::demo_pbx::{self, DemoPbx};
 use crate::http::{self, HttpServer, Readiness};
@@ -127,6 +128,12 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         metrics: metrics.clone(),
         draining: draining.clone(),
         end_all: end_all_rx,
+        cdr: match &config.cdr.path {
+            Some(path) => Some(Arc::new(CdrSink::open(path).with_context(|| {
+                format!("cannot open the call records file {}", path.display())
+            })?)),
+            None => None,
+        },
     });
     let sessions = Arc::new(SessionConfig {
         calls,

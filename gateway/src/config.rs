@@ -55,6 +55,16 @@ pub struct Config {
     pub log: LogConfig,
     /// `[shutdown]`: graceful drain.
     pub shutdown: ShutdownConfig,
+    /// `[cdr]`: call records.
+    pub cdr: CdrConfig,
+}
+
+/// `[cdr]`: one JSON line per ended call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CdrConfig {
+    /// `cdr.path`: the file the records are appended to, `-` for standard
+    /// output; `None` (the default) writes none.
+    pub path: Option<PathBuf>,
 }
 
 /// `[shutdown]`: what SIGTERM does.

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod b2bua;
+pub mod cdr;
 pub mod cli;
 pub mod config;
 pub mod demo_pbx;

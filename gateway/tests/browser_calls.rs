@@ -693,18 +693,27 @@ fn promtool_check(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_a_call_and_promtool_finds_them_clean() {
-    let gw = start_gateway("").await;
+    let records = std::env::temp_dir().join(format!(
+        "sbc-cdr-{}-{}.jsonl",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let path = records.display().to_string();
+    let gw = start_gateway_with("", &[("SBC_CDR_PATH", path.as_str())]).await;
     let result = ws_call(&gw, &["--to", "600", "--seconds", "2"]).await;
     assert_ok(&result);
+    let refused = ws_call(&gw, &["--to", "699", "--expect-end", "404"]).await;
+    assert_ok(&refused);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let text = scrape(&gw).await;
     println!("{text}");
     for expected in [
         "sbc_calls_total{direction=\"outbound\",result=\"answered\"} 1",
+        "sbc_calls_total{direction=\"outbound\",result=\"rejected\"} 1",
         "sbc_calls_active 0",
         "sbc_call_setup_seconds_count 1",
         "sbc_call_duration_seconds_count 1",
-        "sbc_ws_frames_total{direction=\"in\",type=\"call\"} 1",
+        "sbc_ws_frames_total{direction=\"in\",type=\"call\"} 2",
         "sbc_sip_requests_total{method=\"INVITE\"}",
         "sbc_sip_responses_total{class=\"2xx\"}",
         "sbc_rtp_packets_total{leg=\"browser\",direction=\"in\"}",
@@ -715,6 +724,25 @@ async fn metrics_count_a_call_and_promtool_finds_them_clean() {
     }
     let complaints = promtool_check(&text);
     assert!(complaints.trim().is_empty(), "promtool: {complaints}");
+    // One call record per call, as JSON lines.
+    let lines = std::fs::read_to_string(&records).unwrap();
+    println!("{lines}");
+    let records: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{lines}");
+    let answered = &records[0];
+    assert_eq!(answered["result"], "answered");
+    assert_eq!(answered["ended_by"], "local");
+    assert!(answered["answer"].is_string());
+    assert_eq!(answered["pbx"]["codec"], "PCMU");
+    assert!(answered["pbx"]["packets_received"].as_u64().unwrap() > 50);
+    assert!(answered["pbx"]["mos"].as_f64().unwrap() > 4.0);
+    let rejected = &records[1];
+    assert_eq!(rejected["result"], "rejected");
+    assert_eq!(rejected["sip_status"], 404);
+    assert!(rejected.get("answer").is_none());
     gw.stop().await;
 }
 

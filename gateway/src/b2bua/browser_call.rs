@@ -6,9 +6,11 @@
 //! leg, and SIP endings end the media.
 
 use super::sip_calls::{CallKey, PlaceCall, SipCallEvent};
+use crate::cdr::{CallRecord, CdrSink, LegRecord, rfc3339};
 use crate::metrics::{
     CallDirection, CallLabels, CallResult, LegLabels, Metrics, ReasonLabels, RtpLabels,
 };
+use crate::runtime::media::CallMediaStats;
 use crate::runtime::media::{MediaCallId, MediaError, MediaEvent, MediaHandle};
 use crate::runtime::sip_core::{SipHandle, now};
 use crate::signaling::protocol::{self as p, EndedBy, ErrorCode, ProtocolError, RequestId};
@@ -24,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::Instant;
+use std::time::SystemTime;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{debug, info, warn};
 
@@ -91,6 +94,8 @@ pub struct CallServices {
     pub media_router: MediaEventRouter,
     /// Where calls are counted.
     pub metrics: Arc<Metrics>,
+    /// Where call records go (`cdr.path`), if anywhere.
+    pub cdr: Option<Arc<CdrSink>>,
     /// Set once the gateway drains: no new calls.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Turns true when the calls still up must end (the grace period of a
@@ -135,6 +140,10 @@ pub struct BrowserCall {
     from_pbx: bool,
     /// When the call was placed or offered.
     created: Instant,
+    /// The same, on the wall clock (for the call record).
+    created_wall: SystemTime,
+    /// When it was answered, on the wall clock.
+    answered_wall: Option<SystemTime>,
     /// When it was answered.
     answered_at: Option<Instant>,
     /// A `transfer` waiting for the PBX's answer to the REFER.
@@ -213,6 +222,8 @@ impl BrowserCall {
             pending_transfer: None,
             created: now(),
             answered_at: None,
+            created_wall: SystemTime::now(),
+            answered_wall: None,
         }
         .counted(svc))
     }
@@ -237,6 +248,8 @@ impl BrowserCall {
             pending_transfer: None,
             created: now(),
             answered_at: None,
+            created_wall: SystemTime::now(),
+            answered_wall: None,
         }
         .counted(svc)
     }
@@ -256,6 +269,7 @@ impl BrowserCall {
                 .call_setup
                 .observe(at.duration_since(self.created).as_secs_f64());
             self.answered_at = Some(at);
+            self.answered_wall = Some(SystemTime::now());
         }
     }
 
@@ -355,7 +369,12 @@ impl BrowserCall {
                 Ok(())
             });
         });
-        self.finish(svc, CallResult::Rejected).await;
+        let end = Ending {
+            by: EndedBy::Local,
+            sip_status: Some(code),
+            reason: "rejected",
+        };
+        self.finish(svc, CallResult::Rejected, end).await;
         Ok(vec![p::ended(
             &self.name,
             EndedBy::Local,
@@ -489,7 +508,12 @@ impl BrowserCall {
                     EndCause::RemoteHangup | EndCause::LocalHangup => CallResult::Cancelled,
                     _ => CallResult::Failed,
                 };
-                self.finish(svc, result).await;
+                let end = Ending {
+                    by,
+                    sip_status: status,
+                    reason: &reason,
+                };
+                self.finish(svc, result, end).await;
                 vec![p::ended(&self.name, by, status, &reason)]
             }
         }
@@ -558,7 +582,12 @@ impl BrowserCall {
         } else {
             CallResult::Cancelled
         };
-        self.finish(svc, result).await;
+        let end = Ending {
+            by: EndedBy::Local,
+            sip_status: None,
+            reason: "hung up",
+        };
+        self.finish(svc, result, end).await;
         vec![p::ended(&self.name, EndedBy::Local, None, "hung up")]
     }
 
@@ -751,13 +780,18 @@ impl BrowserCall {
         } else {
             CallResult::Failed
         };
-        self.finish(svc, result).await;
+        let end = Ending {
+            by: EndedBy::Gateway,
+            sip_status: None,
+            reason,
+        };
+        self.finish(svc, result, end).await;
         vec![p::ended(&self.name, EndedBy::Gateway, None, reason)]
     }
 
     /// Ends both legs (the SIP leg is told to hang up; if it already ended
     /// that does nothing).
-    async fn finish(&mut self, svc: &CallServices, result: CallResult) {
+    async fn finish(&mut self, svc: &CallServices, result: CallResult, end: Ending<'_>) {
         if self.state == CallState::Ended {
             return;
         }
@@ -766,8 +800,12 @@ impl BrowserCall {
         svc.sip
             .spawn(move |gw, now, sip| gw.calls.hangup(now, key, sip));
         svc.media_router.unregister(self.media);
-        if let Ok(Some(stats)) = svc.media.stats(self.media).await {
+        let stats = svc.media.stats(self.media).await.ok().flatten();
+        if let Some(stats) = &stats {
             record_media(&svc.metrics, stats);
+        }
+        if let Some(cdr) = &svc.cdr {
+            cdr.write(&self.record(result, end, stats.as_ref()));
         }
         let _ = svc.media.end_call(self.media).await;
         let m = &svc.metrics;
@@ -789,9 +827,51 @@ impl BrowserCall {
     }
 }
 
+/// How a call ended, for its record.
+#[derive(Debug, Clone, Copy)]
+struct Ending<'a> {
+    by: EndedBy,
+    sip_status: Option<u16>,
+    reason: &'a str,
+}
+
+impl BrowserCall {
+    /// The call's record.
+    fn record(
+        &self,
+        result: CallResult,
+        end: Ending<'_>,
+        stats: Option<&CallMediaStats>,
+    ) -> CallRecord {
+        let leg = |s: &LegStats, codec: &str| LegRecord {
+            codec: codec.to_owned(),
+            packets_received: s.packets_received,
+            packets_sent: s.packets_sent,
+            packets_lost: s.packets_lost,
+            loss: s.loss_fraction,
+            jitter_ms: s.jitter.as_secs_f64() * 1000.0,
+            mos: s.mos,
+        };
+        CallRecord {
+            call: self.name.clone(),
+            direction: if self.from_pbx { "inbound" } else { "outbound" },
+            start: rfc3339(self.created_wall),
+            answer: self.answered_wall.map(rfc3339),
+            end: rfc3339(SystemTime::now()),
+            result: result.as_str(),
+            ended_by: end.by.as_str(),
+            reason: end.reason.to_owned(),
+            sip_status: end.sip_status,
+            browser: stats.map(|s| leg(&s.browser, &s.codec)),
+            pbx: stats.map(|s| leg(&s.pbx, &s.codec)),
+        }
+    }
+}
+
 /// A finished call's media counters: packets, bytes and losses of both
 /// legs, their jitter, and the PBX leg's MOS.
-fn record_media(m: &Metrics, (browser, pbx): (LegStats, LegStats)) {
+fn record_media(m: &Metrics, stats: &CallMediaStats) {
+    let (browser, pbx) = (&stats.browser, &stats.pbx);
     for (leg, s) in [("browser", browser), ("pbx", pbx)] {
         let count = |direction, packets: u64, bytes: u64| {
             let labels = RtpLabels { leg, direction };

@@ -16,6 +16,13 @@ struct Printed<'a> {
     auth: Auth,
     log: Log<'a>,
     shutdown: Shutdown,
+    cdr: Cdr,
+}
+
+#[derive(Serialize)]
+struct Cdr {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -91,6 +98,7 @@ pub(super) fn to_toml(config: &Config) -> String {
         auth,
         log,
         shutdown,
+        cdr,
     } = config;
     let printed = Printed {
         http: Http {
@@ -137,6 +145,9 @@ pub(super) fn to_toml(config: &Config) -> String {
         },
         shutdown: Shutdown {
             grace_secs: shutdown.grace.as_secs(),
+        },
+        cdr: Cdr {
+            path: cdr.path.as_ref().map(|p| p.display().to_string()),
         },
     };
     let body = toml::to_string(&printed).expect("the printed config is plain TOML tables");

@@ -56,10 +56,13 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("log.level", Kind::Str),
     ("log.redact", Kind::Bool),
     ("shutdown.grace_secs", Kind::Uint),
+    ("cdr.path", Kind::Str),
 ];
 
 /// The sections, i.e. the `[tables]` a file may contain.
-const SECTIONS: &[&str] = &["http", "sip", "pbx", "media", "auth", "log", "shutdown"];
+const SECTIONS: &[&str] = &[
+    "http", "sip", "pbx", "media", "auth", "log", "shutdown", "cdr",
+];
 
 /// Prefix of every configuration environment variable.
 pub(crate) const ENV_PREFIX: &str = "SBC_";

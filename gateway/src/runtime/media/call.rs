@@ -52,6 +52,8 @@ struct Answered {
     bridge: Bridge,
     pbx: PbxMedia,
     srtp: Option<PbxSrtpContexts>,
+    /// The audio codec relayed (for call records).
+    codec: String,
 }
 
 /// SDES-SRTP toward the PBX (RFC 4568): our key protects what we send,
@@ -244,6 +246,7 @@ impl MediaCall {
             a.rtp.set_remote(now, media.pbx.rtp);
             a.bridge.renegotiate(config);
             a.pbx = media.pbx;
+            a.codec = audio_codec(&media.payload_map);
             a.srtp = srtp;
         } else {
             let bridge = Bridge::new(now, config, ntp_now(), rng);
@@ -253,6 +256,7 @@ impl MediaCall {
                 bridge,
                 pbx: media.pbx,
                 srtp,
+                codec: audio_codec(&media.payload_map),
             });
         }
         debug!(call = %self.id, map = ?media.payload_map.pairs(), "media call: PBX answered");
@@ -340,6 +344,7 @@ impl MediaCall {
             bridge,
             pbx: out.pbx,
             srtp: None,
+            codec: audio_codec(&out.payload_map),
         });
         debug!(call = %self.id, map = ?out.payload_map.pairs(), "media call: browser answered the PBX's call");
         Ok(out.sdp.to_string())
@@ -377,15 +382,12 @@ impl MediaCall {
     }
 
     /// Both legs' statistics `(browser, pbx)`, once the PBX answered.
-    pub fn stats(
-        &self,
-    ) -> Option<(
-        sbc_core::media::bridge::LegStats,
-        sbc_core::media::bridge::LegStats,
-    )> {
-        self.answered
-            .as_ref()
-            .map(|a| (a.bridge.stats(Side::Browser), a.bridge.stats(Side::Pbx)))
+    pub fn stats(&self) -> Option<super::CallMediaStats> {
+        self.answered.as_ref().map(|a| super::CallMediaStats {
+            browser: a.bridge.stats(Side::Browser),
+            pbx: a.bridge.stats(Side::Pbx),
+            codec: a.codec.clone(),
+        })
     }
 
     /// The PBX leg's statistics, once the PBX answered.
@@ -681,6 +683,14 @@ fn to_leg_packet(buf: &[u8]) -> Option<RtpPacket> {
         marker: v.marker(),
         payload: Bytes::copy_from_slice(v.payload()),
     })
+}
+
+/// The name of the first audio codec of `map` (`PCMU`, `opus`, …).
+fn audio_codec(map: &PayloadMap) -> String {
+    map.pairs()
+        .iter()
+        .find(|p| !p.codec.is_telephone_event())
+        .map_or_else(String::new, |p| p.codec.name().to_owned())
 }
 
 /// The bridge's configuration from the negotiated payload map: each side's

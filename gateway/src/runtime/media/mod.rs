@@ -183,6 +183,17 @@ pub struct NewCall {
     pub pbx_offer: String,
 }
 
+/// A call's media figures: both legs' statistics and the codec relayed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallMediaStats {
+    /// The browser leg.
+    pub browser: LegStats,
+    /// The PBX leg.
+    pub pbx: LegStats,
+    /// The audio codec.
+    pub codec: String,
+}
+
 /// A call from the PBX: its media id and the browser's offer.
 #[derive(Debug, Clone)]
 pub struct NewIncoming {
@@ -234,7 +245,7 @@ enum Command {
     },
     Stats {
         call: MediaCallId,
-        reply: oneshot::Sender<Result<Option<(LegStats, LegStats)>, MediaError>>,
+        reply: oneshot::Sender<Result<Option<CallMediaStats>, MediaError>>,
     },
 }
 
@@ -348,11 +359,8 @@ impl MediaHandle {
         self.request(Command::PbxStats { call, reply }, rx).await
     }
 
-    /// Both legs' statistics, `(browser, pbx)`, once media flows.
-    pub async fn stats(
-        &self,
-        call: MediaCallId,
-    ) -> Result<Option<(LegStats, LegStats)>, MediaError> {
+    /// Both legs' statistics and the codec, once the PBX answered.
+    pub async fn stats(&self, call: MediaCallId) -> Result<Option<CallMediaStats>, MediaError> {
         let (reply, rx) = oneshot::channel();
         self.request(Command::Stats { call, reply }, rx).await
     }
