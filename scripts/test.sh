@@ -14,6 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sbc-gateway-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+# Every CI run builds a fresh clone: incremental data would only pile up.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 stage_name=""
 stage_start=0

@@ -41,6 +41,8 @@ pub struct App {
     pub readiness: Readiness,
     /// The gateway's metrics.
     pub metrics: Arc<Metrics>,
+    /// Where `metrics.listen` serves `/metrics`, if set.
+    pub metrics_addr: Option<SocketAddr>,
     end_all: watch::Sender<bool>,
     media: MediaRuntime,
     shutdown: watch::Sender<bool>,
@@ -154,6 +156,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         config.media.public_ip,
     )
     .context("cannot set up TLS for HTTPS")?;
+    let registry = Arc::new(registry);
     let mut readiness = Readiness {
         draining,
         ..Readiness::default()
@@ -175,12 +178,27 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         config.http.listen,
         Arc::new(tls),
         sessions,
-        Arc::new(registry),
+        registry.clone(),
         readiness.clone(),
         shutdown_rx,
     )
     .await
     .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let metrics_addr = match config.metrics.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?;
+            let local = listener.local_addr()?;
+            let app = http::metrics_routes(registry.clone());
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            info!(%local, "/metrics on plain HTTP");
+            Some(local)
+        }
+        None => None,
+    };
     let webrtc_addr = media.webrtc_addr;
     Ok(App {
         http,
@@ -190,6 +208,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         demo,
         readiness,
         metrics,
+        metrics_addr,
         end_all,
         media,
         shutdown,

@@ -57,6 +57,17 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     /// `[cdr]`: call records.
     pub cdr: CdrConfig,
+    /// `[metrics]`: where else `/metrics` is served.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// `metrics.listen`: a plain-HTTP listener serving only `/metrics`
+    /// (for a scraper on a private network); `None` (the default) serves
+    /// it on the HTTPS listener only.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[cdr]`: one JSON line per ended call.

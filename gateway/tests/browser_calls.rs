@@ -800,3 +800,80 @@ async fn readyz_follows_the_pbxs_answers_to_options_pings() {
     assert!(scrape(&gw).await.contains("sbc_pbx_up 0"));
     gw.stop().await;
 }
+
+/// A plain HTTP GET (for Prometheus' API on loopback); the body.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_scrapes_the_call_and_answers_for_it() {
+    let metrics_port = common::free_port();
+    let gw = start_gateway_with(
+        "",
+        &[(
+            "SBC_METRICS_LISTEN",
+            format!("127.0.0.1:{metrics_port}").as_str(),
+        )],
+    )
+    .await;
+    assert_eq!(gw.metrics_addr.map(|a| a.port()), Some(metrics_port));
+    let dir = std::env::temp_dir().join(format!(
+        "sbc-prometheus-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: sbc\n    static_configs:\n      \
+             - targets: ['127.0.0.1:{metrics_port}']\n"
+        ),
+    )
+    .unwrap();
+    let prom_port = common::free_port();
+    let mut prometheus = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus is installed (scripts/test.sh installs it)");
+    let result = ws_call(&gw, &["--to", "600", "--seconds", "2"]).await;
+    assert_ok(&result);
+    let prom: std::net::SocketAddr = format!("127.0.0.1:{prom_port}").parse().unwrap();
+    let query = "/api/v1/query?query=sbc_calls_total%7Bresult%3D%22answered%22%7D";
+    let mut answer = String::new();
+    for _ in 0..60 {
+        answer = tokio::task::spawn_blocking(move || http_get(prom, query).unwrap_or_default())
+            .await
+            .unwrap();
+        if answer.contains("\"1\"]") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!("Prometheus: {answer}");
+    let _ = prometheus.kill();
+    let _ = prometheus.wait();
+    let v: Value = serde_json::from_str(&answer).expect("Prometheus answered JSON");
+    assert_eq!(v["status"], "success", "{answer}");
+    let sample = &v["data"]["result"][0];
+    assert_eq!(sample["metric"]["direction"], "outbound", "{answer}");
+    assert_eq!(sample["value"][1], "1", "{answer}");
+    let _ = std::fs::remove_dir_all(&dir);
+    gw.stop().await;
+}

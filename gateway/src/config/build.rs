@@ -11,8 +11,8 @@ use std::time::Duration;
 use super::error::{ConfigError, Problem};
 use super::source::Source;
 use super::{
-    AuthConfig, CdrConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig, PbxConfig,
-    Secret, ShutdownConfig, SipConfig, SipListen,
+    AuthConfig, CdrConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig, MetricsConfig,
+    PbxConfig, Secret, ShutdownConfig, SipConfig, SipListen,
 };
 
 /// Shortest accepted `auth.token_secret`, in bytes (128 bits of HMAC key).
@@ -50,6 +50,12 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
                 .transpose()?,
         },
         log: log(src)?,
+        metrics: MetricsConfig {
+            listen: src
+                .str("metrics.listen")?
+                .map(|t| socket_addr(src, "metrics.listen", t))
+                .transpose()?,
+        },
         cdr: CdrConfig {
             path: optional_path(src, "cdr.path")?,
         },

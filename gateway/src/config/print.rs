@@ -17,6 +17,13 @@ struct Printed<'a> {
     log: Log<'a>,
     shutdown: Shutdown,
     cdr: Cdr,
+    metrics: MetricsSection,
+}
+
+#[derive(Serialize)]
+struct MetricsSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +106,7 @@ pub(super) fn to_toml(config: &Config) -> String {
         log,
         shutdown,
         cdr,
+        metrics,
     } = config;
     let printed = Printed {
         http: Http {
@@ -148,6 +156,9 @@ pub(super) fn to_toml(config: &Config) -> String {
         },
         cdr: Cdr {
             path: cdr.path.as_ref().map(|p| p.display().to_string()),
+        },
+        metrics: MetricsSection {
+            listen: metrics.listen.map(|a| a.to_string()),
         },
     };
     let body = toml::to_string(&printed).expect("the printed config is plain TOML tables");

@@ -57,11 +57,12 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("log.redact", Kind::Bool),
     ("shutdown.grace_secs", Kind::Uint),
     ("cdr.path", Kind::Str),
+    ("metrics.listen", Kind::Str),
 ];
 
 /// The sections, i.e. the `[tables]` a file may contain.
 const SECTIONS: &[&str] = &[
-    "http", "sip", "pbx", "media", "auth", "log", "shutdown", "cdr",
+    "http", "sip", "pbx", "media", "auth", "log", "shutdown", "cdr", "metrics",
 ];
 
 /// Prefix of every configuration environment variable.
