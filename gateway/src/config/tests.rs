@@ -207,7 +207,7 @@ fn every_key_has_an_env_variable() {
     for (key, kind) in KEYS {
         let value = match (*key, kind) {
             ("sip.listen", _) => "udp:127.0.0.1:5060",
-            ("http.listen", _) => "127.0.0.1:1",
+            ("http.listen" | "metrics.listen", _) => "127.0.0.1:1",
             ("media.public_ip" | "media.sip_ip", _) => "192.0.2.1",
             ("media.rtp_ports", _) => "1-2",
             ("pbx.uri", _) => "sip:pbx",
