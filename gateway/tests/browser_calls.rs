@@ -99,6 +99,9 @@ fn assert_ok(result: &Value) {
     );
 }
 
+/// No OPTIONS pings to a SIPp PBX: its scenario expects only the call.
+const NO_PINGS: &str = "options_interval_secs = 0\n";
+
 /// SIPp playing `scenario` as the PBX on `port`, echoing RTP on a media
 /// port of its own.
 fn sipp(scenario: &str, port: u16, extra: &[&str]) -> Child {
@@ -140,7 +143,10 @@ async fn sipp_passed(mut child: Child) {
 
 async fn gateway_to_sipp(extra: &str) -> (App, u16) {
     let port = common::free_port();
-    let gw = start_gateway(&format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{extra}")).await;
+    let gw = start_gateway(&format!(
+        "[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}{extra}"
+    ))
+    .await;
     (gw, port)
 }
 
@@ -401,7 +407,7 @@ async fn a_registered_browser_answers_a_call_from_the_pbx() {
     // A grace period of 1 s: the registration is removed soon after the
     // browser's socket closes, which SIPp waits for.
     let port = common::free_port();
-    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
     let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
     let pbx = sipp("registrar_then_calls.xml", port, &[]);
     let args = url_and(
@@ -431,7 +437,7 @@ async fn a_dropped_socket_is_resumed_with_its_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_not_resumed_in_time_ends_its_calls_with_bye() {
     let port = common::free_port();
-    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
     let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
     let pbx = sipp("uas_expects_bye.xml", port, &[]);
     let result = ws_call(&gw, &["--to", "600", "--seconds", "1", "--hangup", "drop"]).await;
@@ -499,7 +505,7 @@ async fn a_blind_transfer_refers_the_pbx_and_reports_its_progress() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pbx_that_sends_no_media_is_hung_up_after_the_media_timeout() {
     let port = common::free_port();
-    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
     let gw = start_gateway_with(&pbx_uri, &[("SBC_MEDIA_TIMEOUT_SECS", "2")]).await;
     // No RTP echo: the PBX answers and stays silent.
     let pbx = sipp_media("uas_expects_bye.xml", port, &[], false);
@@ -780,7 +786,7 @@ async fn until_ready(gw: &App, ok: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_follows_the_pbxs_answers_to_options_pings() {
     let port = common::free_port();
-    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n");
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
     let gw = start_gateway_with(
         &pbx_uri,
         &[
