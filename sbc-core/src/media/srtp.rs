@@ -12,62 +12,19 @@
 //!
 //! The browser leg's DTLS-SRTP is str0m's; this module is only the SIP side.
 
+mod aes_cm;
 mod keys;
+mod profile;
 mod replay;
 
 pub use keys::{KEY_LEN, MasterKey, SALT_LEN};
+pub use profile::SrtpProfile;
 pub use replay::REPLAY_WINDOW;
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
-use keys::{SRTCP_LABELS, SRTP_LABELS, SessionKeys};
+use aes_cm::SessionKeys;
+use keys::{SRTCP_LABELS, SRTP_LABELS};
 use replay::{ReplayWindow, Stale, estimate_index};
 use std::fmt;
-
-/// The SDES crypto suites the gateway speaks (RFC 4568 §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SrtpProfile {
-    /// `AES_CM_128_HMAC_SHA1_80`: 80-bit tags on SRTP and SRTCP.
-    AesCm128HmacSha1_80,
-    /// `AES_CM_128_HMAC_SHA1_32`: 32-bit tags on SRTP, 80-bit on SRTCP.
-    AesCm128HmacSha1_32,
-}
-
-impl SrtpProfile {
-    /// All suites, in the gateway's order of preference.
-    pub const ALL: [SrtpProfile; 2] = [
-        SrtpProfile::AesCm128HmacSha1_80,
-        SrtpProfile::AesCm128HmacSha1_32,
-    ];
-
-    /// The suite's name in an `a=crypto` line.
-    pub fn sdes_name(self) -> &'static str {
-        match self {
-            SrtpProfile::AesCm128HmacSha1_80 => "AES_CM_128_HMAC_SHA1_80",
-            SrtpProfile::AesCm128HmacSha1_32 => "AES_CM_128_HMAC_SHA1_32",
-        }
-    }
-
-    /// The suite named `name` in an `a=crypto` line, if supported.
-    pub fn from_sdes_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.sdes_name().eq_ignore_ascii_case(name))
-    }
-
-    /// Length of the SRTP authentication tag.
-    pub fn rtp_tag_len(self) -> usize {
-        match self {
-            SrtpProfile::AesCm128HmacSha1_80 => 10,
-            SrtpProfile::AesCm128HmacSha1_32 => 4,
-        }
-    }
-}
-
-impl fmt::Display for SrtpProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.sdes_name())
-    }
-}
 
 /// Length of the SRTCP authentication tag (80 bits for both suites).
 pub const SRTCP_TAG_LEN: usize = 10;
@@ -219,8 +176,8 @@ impl SrtpContext {
     pub fn new(profile: SrtpProfile, master: &MasterKey) -> Self {
         SrtpContext {
             profile,
-            rtp: SessionKeys::derive(master, SRTP_LABELS),
-            rtcp: SessionKeys::derive(master, SRTCP_LABELS),
+            rtp: SessionKeys::derive(master, SRTP_LABELS, profile.rtp_tag_len()),
+            rtcp: SessionKeys::derive(master, SRTCP_LABELS, SRTCP_TAG_LEN),
             rtp_streams: Streams(Vec::new()),
             rtcp_streams: Streams(Vec::new()),
             rtcp_next: Streams(Vec::new()),
@@ -254,10 +211,7 @@ impl SrtpContext {
             })?,
             None => u64::from(seq),
         };
-        self.rtp.crypt(ssrc, index, &mut packet[header..]);
-        let roc = ((index >> 16) as u32).to_be_bytes();
-        let tag = self.rtp.tag(&[packet, &roc]);
-        packet.extend_from_slice(&tag.as_ref()[..self.profile.rtp_tag_len()]);
+        self.rtp.seal_rtp(ssrc, index, header, packet);
         match self.rtp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self
@@ -293,12 +247,7 @@ impl SrtpContext {
             }
             None => u64::from(seq),
         };
-        let roc = ((index >> 16) as u32).to_be_bytes();
-        let (authenticated, tag) = buf.split_at_mut(len);
-        let expected = self.rtp.tag(&[authenticated, &roc]);
-        verify_slices_are_equal(&expected.as_ref()[..tag_len], tag)
-            .map_err(|_| SrtpError::AuthFailed)?;
-        self.rtp.crypt(ssrc, index, &mut authenticated[header..]);
+        self.rtp.open_rtp(ssrc, index, header, len, buf)?;
         match self.rtp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self
@@ -330,11 +279,7 @@ impl SrtpContext {
                 0
             }
         };
-        self.rtcp
-            .crypt(ssrc, u64::from(index), &mut packet[RTCP_HEADER_LEN..]);
-        packet.extend_from_slice(&(0x8000_0000 | index).to_be_bytes());
-        let tag = self.rtcp.tag(&[packet]);
-        packet.extend_from_slice(&tag.as_ref()[..SRTCP_TAG_LEN]);
+        self.rtcp.seal_rtcp(ssrc, index, packet);
         Ok(())
     }
 
@@ -354,20 +299,11 @@ impl SrtpContext {
         }
         let ssrc = be32(&buf[4..8]);
         let e_index = be32(&buf[len..]);
-        let encrypted = e_index & 0x8000_0000 != 0;
         let index = u64::from(e_index & 0x7fff_ffff);
-        let window = self.rtcp_streams.get(ssrc).copied();
-        if let Some(w) = &window {
+        if let Some(w) = self.rtcp_streams.get(ssrc) {
             w.check(index).map_err(|e| stale(e, index))?;
         }
-        let (authenticated, tag) = buf.split_at_mut(len + SRTCP_INDEX_LEN);
-        let expected = self.rtcp.tag(&[authenticated]);
-        verify_slices_are_equal(&expected.as_ref()[..SRTCP_TAG_LEN], tag)
-            .map_err(|_| SrtpError::AuthFailed)?;
-        if encrypted {
-            self.rtcp
-                .crypt(ssrc, index, &mut authenticated[RTCP_HEADER_LEN..len]);
-        }
+        self.rtcp.open_rtcp(ssrc, e_index, len, buf)?;
         match self.rtcp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self

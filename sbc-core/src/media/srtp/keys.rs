@@ -1,8 +1,8 @@
-//! Master keys, session-key derivation (RFC 3711 §4.3, key derivation rate
-//! 0) and the AES-CM keystream (§4.1.1), on aws-lc-rs.
+//! Master keys, the key derivation function (RFC 3711 §4.3, key derivation
+//! rate 0) and the AES-CM keystream (§4.1.1) it and the AES-CM transform
+//! share, on aws-lc-rs.
 
 use aws_lc_rs::cipher::{AES_128, EncryptingKey, EncryptionContext, UnboundCipherKey};
-use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -12,8 +12,6 @@ use std::fmt;
 pub const KEY_LEN: usize = 16;
 /// Length of a master (and session) salt.
 pub const SALT_LEN: usize = 14;
-/// Length of an HMAC-SHA1 session authentication key.
-const AUTH_KEY_LEN: usize = 20;
 
 /// An SRTP master key and salt: the 30 bytes an SDES `inline:` carries.
 /// Its `Debug` shows no key material.
@@ -83,13 +81,6 @@ pub(super) fn aes_128_ctr(key: &[u8]) -> EncryptingKey {
     EncryptingKey::ctr(key).expect("AES-128 supports counter mode")
 }
 
-/// The session keys of one direction (SRTP or SRTCP) of a master key.
-pub(super) struct SessionKeys {
-    cipher: EncryptingKey,
-    salt: [u8; SALT_LEN],
-    auth: hmac::Key,
-}
-
 /// The three labels of one direction (§4.3.2): cipher, auth, salt.
 pub(super) const SRTP_LABELS: [u8; 3] = [0, 1, 2];
 /// The SRTCP labels.
@@ -103,44 +94,4 @@ pub(super) fn derive(master: &MasterKey, label: u8, out: &mut [u8]) {
     iv[7] ^= label;
     out.fill(0);
     aes_cm(&aes_128_ctr(master.key()), iv, out);
-}
-
-impl SessionKeys {
-    /// Derives the keys for `labels` ([`SRTP_LABELS`] or [`SRTCP_LABELS`]).
-    pub(super) fn derive(master: &MasterKey, labels: [u8; 3]) -> Self {
-        let mut cipher = [0; KEY_LEN];
-        let mut auth = [0; AUTH_KEY_LEN];
-        let mut salt = [0; SALT_LEN];
-        derive(master, labels[0], &mut cipher);
-        derive(master, labels[1], &mut auth);
-        derive(master, labels[2], &mut salt);
-        SessionKeys {
-            cipher: aes_128_ctr(&cipher),
-            salt,
-            auth: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &auth),
-        }
-    }
-
-    /// Encrypts or decrypts `data` for packet `index` of `ssrc` (§4.1.1:
-    /// `IV = salt·2^16 XOR SSRC·2^64 XOR index·2^16`).
-    pub(super) fn crypt(&self, ssrc: u32, index: u64, data: &mut [u8]) {
-        let mut iv = [0; 16];
-        iv[..SALT_LEN].copy_from_slice(&self.salt);
-        for (b, s) in iv[4..8].iter_mut().zip(ssrc.to_be_bytes()) {
-            *b ^= s;
-        }
-        for (b, i) in iv[8..14].iter_mut().zip(&index.to_be_bytes()[2..]) {
-            *b ^= i;
-        }
-        aes_cm(&self.cipher, iv, data);
-    }
-
-    /// HMAC-SHA1 over the concatenation of `parts`, untruncated.
-    pub(super) fn tag(&self, parts: &[&[u8]]) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.auth);
-        for p in parts {
-            ctx.update(p);
-        }
-        ctx.sign()
-    }
 }
