@@ -2,7 +2,7 @@
 //! session keys of one direction (§4.3), AES-CM encryption (§4.1.1) and the
 //! truncated HMAC-SHA1 tag (§4.2) of SRTP and SRTCP packets.
 
-use super::keys::{KEY_LEN, MasterKey, SALT_LEN, aes_128_ctr, aes_cm, derive};
+use super::keys::{KEY_LEN, MasterKey, SALT_LEN, aes_cm, aes_ctr, derive};
 use super::{RTCP_HEADER_LEN, SRTCP_INDEX_LEN, SRTCP_TAG_LEN, SrtpError};
 use aws_lc_rs::cipher::EncryptingKey;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
@@ -31,7 +31,7 @@ impl SessionKeys {
         derive(master, labels[1], &mut auth);
         derive(master, labels[2], &mut salt);
         SessionKeys {
-            cipher: aes_128_ctr(&cipher),
+            cipher: aes_ctr(&cipher),
             salt,
             auth: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &auth),
             tag_len,
