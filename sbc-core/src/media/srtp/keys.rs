@@ -2,6 +2,7 @@
 //! rate 0) and the AES-CM keystream (§4.1.1) it and the AES-CM transform
 //! share, on aws-lc-rs.
 
+use super::SrtpProfile;
 use aws_lc_rs::cipher::{AES_128, AES_256, EncryptingKey, EncryptionContext, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
 use base64::Engine as _;
@@ -15,8 +16,10 @@ pub const SALT_LEN: usize = 14;
 /// Length of an AES-256 master (and session) key.
 pub(super) const AES_256_KEY_LEN: usize = 32;
 
-/// An SRTP master key and salt: for the AES-CM suites the 30 bytes an SDES
-/// `inline:` carries. Its `Debug` shows no key material.
+/// An SRTP master key and salt, of a length some [`SrtpProfile`] takes: for
+/// the AES-CM suites the 30 bytes an SDES `inline:` carries, for the AEAD
+/// ones a 16- or 32-byte key and a 12-byte salt. Its `Debug` shows no key
+/// material.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MasterKey {
     /// `key || salt`, zeros after them.
@@ -47,6 +50,15 @@ impl MasterKey {
         Self::from_key_and_salt(key, salt)
     }
 
+    /// A key of `profile` from its parts, as DTLS-SRTP exports them (RFC
+    /// 5764 §4.2); `None` unless their lengths are `profile`'s.
+    pub fn from_parts(profile: SrtpProfile, key: &[u8], salt: &[u8]) -> Option<Self> {
+        if key.len() != profile.master_key_len() || salt.len() != profile.master_salt_len() {
+            return None;
+        }
+        Self::from_key_and_salt(key, salt)
+    }
+
     /// A key of an AES (128 or 256) key and a 12- or 14-byte salt; `None`
     /// for other lengths.
     pub(super) fn from_key_and_salt(key: &[u8], salt: &[u8]) -> Option<Self> {
@@ -68,6 +80,23 @@ impl MasterKey {
         let mut bytes = [0; Self::LEN];
         rng.fill_bytes(&mut bytes);
         Self::from_bytes(&bytes).expect("LEN bytes make an AES-CM key")
+    }
+
+    /// A fresh key of `profile` from the caller's RNG.
+    pub fn random_for<R: rand::RngCore + ?Sized>(profile: SrtpProfile, rng: &mut R) -> Self {
+        let mut key = [0; AES_256_KEY_LEN];
+        let mut salt = [0; SALT_LEN];
+        let key = &mut key[..profile.master_key_len()];
+        let salt = &mut salt[..profile.master_salt_len()];
+        rng.fill_bytes(key);
+        rng.fill_bytes(salt);
+        Self::from_parts(profile, key, salt).expect("the profile's own lengths")
+    }
+
+    /// Whether this is a key of `profile`: its key and salt have the
+    /// lengths `profile` takes.
+    pub fn fits(&self, profile: SrtpProfile) -> bool {
+        self.key_len == profile.master_key_len() && self.salt_len == profile.master_salt_len()
     }
 
     /// A key from the base64 `key||salt` of an SDES `inline:` (RFC 4568
