@@ -1,12 +1,16 @@
 //! The AEAD profiles (RFC 7714): the RFC's §16 and §17 vectors, libsrtp's
 //! GCM reference packets, an independently computed AES-256 packet from a
-//! master key, and keys of the wrong profile.
+//! master key, round trips of both key sizes, tampering, replay, rollover,
+//! keys of the wrong profile, and malformed input.
 
-use super::super::tests::{hex, master_for};
+use super::super::tests::{hex, master_for, pair, rtp};
 use super::super::*;
 use super::AeadKeys;
+use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+
+const AEAD: [SrtpProfile; 2] = [SrtpProfile::AeadAes128Gcm, SrtpProfile::AeadAes256Gcm];
 
 /// RFC 7714 §16: the RTP packet of every SRTP vector (SSRC 5501a0b2, SEQ
 /// f17b, first packet so ROC 0), the payload "Gallia est omnis divisa in
@@ -60,6 +64,14 @@ fn rfc_context(profile: SrtpProfile) -> SrtpContext {
     let key: Vec<u8> = (0..profile.master_key_len() as u8).collect();
     let keys = || Transform::Aead(AeadKeys::from_session_keys(&key, *b"Quid pro quo"));
     SrtpContext::with_keys(profile, keys(), keys())
+}
+
+/// An RTCP sender report of `ssrc` with `body` after its first 8 bytes.
+fn rtcp(ssrc: u32, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x80, 200, 0, (1 + body.len() / 4) as u8];
+    v.extend_from_slice(&ssrc.to_be_bytes());
+    v.extend_from_slice(body);
+    v
 }
 
 #[test]
@@ -226,6 +238,142 @@ fn aes_256_gcm_from_a_master_key_matches_an_independent_reference() {
 }
 
 #[test]
+fn tampered_header_payload_or_tag_is_refused_and_counted() {
+    for profile in AEAD {
+        let (mut tx, mut rx) = pair(profile);
+        let mut counts = SrtpDropCounts::default();
+        let mut p = rtp(5, 100, &[7; 20]);
+        tx.protect_rtp(&mut p).unwrap();
+        let tag_end = p.len() - 1;
+        for (what, at) in [
+            ("marker and payload type", 1),
+            ("sequence number", 3),
+            ("timestamp", 5),
+            ("SSRC", 11),
+            ("payload", 12),
+            ("payload's last byte", 31),
+            ("tag", 32),
+            ("tag's last byte", tag_end),
+        ] {
+            let mut bad = p.clone();
+            bad[at] ^= 0x01;
+            let e = rx.unprotect_rtp(&mut bad).unwrap_err();
+            assert_eq!(e, SrtpError::AuthFailed, "{profile}: {what}");
+            counts.count(&e);
+            assert!(bad[12..32].iter().all(|b| *b == 0), "{profile}: {what}");
+        }
+        let mut v3 = p.clone();
+        v3[0] ^= 0xc0;
+        counts.count(&rx.unprotect_rtp(&mut v3).unwrap_err());
+        let short = rx.unprotect_rtp(&mut p[..27].to_vec()).unwrap_err();
+        assert_eq!(short, SrtpError::TooShort { len: 27 });
+        counts.count(&short);
+        let wrong_key =
+            MasterKey::from_parts(profile, &vec![9; profile.master_key_len()], &[9; 12]).unwrap();
+        let mut other = SrtpContext::new(profile, &wrong_key);
+        counts.count(&other.unprotect_rtp(&mut p.clone()).unwrap_err());
+        assert_eq!(
+            (counts.auth_failed, counts.malformed, counts.too_short),
+            (9, 1, 1),
+            "{profile}"
+        );
+        // Nothing that failed left state behind.
+        assert_eq!(rx.unprotect_rtp(&mut p), Ok(32), "{profile}");
+
+        let mut c = rtcp(5, &[3; 16]);
+        tx.protect_rtcp(&mut c).unwrap();
+        let n = c.len();
+        for (what, at, bit) in [
+            ("packet type", 1, 0x01),
+            ("sender SSRC", 7, 0x01),
+            ("encrypted body", 8, 0x01),
+            ("tag", n - 5, 0x01),
+            ("SRTCP index", n - 1, 0x01),
+            ("E flag", n - 4, 0x80),
+        ] {
+            let mut bad = c.clone();
+            bad[at] ^= bit;
+            assert_eq!(
+                rx.unprotect_rtcp(&mut bad),
+                Err(SrtpError::AuthFailed),
+                "{profile}: {what}"
+            );
+        }
+        assert_eq!(rx.unprotect_rtcp(&mut c), Ok(24), "{profile}");
+    }
+}
+
+#[test]
+fn replays_and_packets_behind_the_window_are_refused() {
+    for profile in AEAD {
+        let (mut tx, mut rx) = pair(profile);
+        let packets: Vec<Vec<u8>> = (0..200u16)
+            .map(|seq| {
+                let mut p = rtp(1, seq, &[seq as u8; 8]);
+                tx.protect_rtp(&mut p).unwrap();
+                p
+            })
+            .collect();
+        let mut counts = SrtpDropCounts::default();
+        for seq in [0, 2, 1, 3, 150, 149, 100] {
+            assert!(rx.unprotect_rtp(&mut packets[seq].clone()).is_ok());
+        }
+        for seq in [2, 150, 100, 86] {
+            let e = rx.unprotect_rtp(&mut packets[seq].clone()).unwrap_err();
+            assert_eq!(e, SrtpError::Replayed { index: seq as u64 }, "{profile}");
+            counts.count(&e);
+        }
+        assert!(rx.unprotect_rtp(&mut packets[87].clone()).is_ok());
+
+        let reports: Vec<Vec<u8>> = (0..3)
+            .map(|_| {
+                let mut c = rtcp(1, &[0; 20]);
+                tx.protect_rtcp(&mut c).unwrap();
+                c
+            })
+            .collect();
+        for i in [0, 2, 1] {
+            assert_eq!(rx.unprotect_rtcp(&mut reports[i].clone()), Ok(28));
+        }
+        let e = rx.unprotect_rtcp(&mut reports[1].clone()).unwrap_err();
+        assert_eq!(e, SrtpError::Replayed { index: 1 });
+        counts.count(&e);
+        assert_eq!((counts.replayed, counts.total()), (5, 5), "{profile}");
+    }
+}
+
+/// The IV carries the ROC: across the sequence-number wrap, a receiver
+/// that follows it decrypts (a late packet from before the wrap too), one
+/// that does not fails.
+#[test]
+fn the_rollover_counter_enters_the_iv() {
+    for profile in AEAD {
+        let (mut tx, mut rx) = pair(profile);
+        let mut sent: Vec<(u16, Vec<u8>)> = (0..40u16)
+            .map(|i| {
+                let seq = 65_520u16.wrapping_add(i);
+                let mut p = rtp(7, seq, &seq.to_be_bytes());
+                tx.protect_rtp(&mut p).unwrap();
+                (seq, p)
+            })
+            .collect();
+        assert_eq!(tx.roc(7), Some(1));
+        sent.swap(15, 17);
+        for (seq, mut p) in sent {
+            let n = rx
+                .unprotect_rtp(&mut p)
+                .unwrap_or_else(|e| panic!("{profile} {seq}: {e}"));
+            assert_eq!(p[12..n], seq.to_be_bytes());
+        }
+        assert_eq!(rx.roc(7), Some(1));
+        let mut p = rtp(7, 30, &[0; 4]);
+        tx.protect_rtp(&mut p).unwrap();
+        let mut fresh = SrtpContext::new(profile, &master_for(profile));
+        assert_eq!(fresh.unprotect_rtp(&mut p), Err(SrtpError::AuthFailed));
+    }
+}
+
+#[test]
 fn keys_fit_only_their_own_profile() {
     let k128 = master_for(SrtpProfile::AeadAes128Gcm);
     let k256 = master_for(SrtpProfile::AeadAes256Gcm);
@@ -286,4 +434,94 @@ fn profiles_carry_the_rfc_names_ids_and_lengths() {
         SrtpProfile::from_sdes_name("aes_cm_128_hmac_sha1_32"),
         Some(AesCm128HmacSha1_32)
     );
+}
+
+/// A mutation sweep: every one-bit flip, every truncation and a few
+/// extensions of a genuine SRTP packet (with a CSRC and a header
+/// extension) and SRTCP packet is refused, never accepted and never a
+/// panic, and counted once; the receiver still takes the genuine packets
+/// after all of them.
+#[test]
+fn every_mutant_of_a_genuine_packet_is_refused() {
+    for profile in AEAD {
+        let (mut tx, mut rx) = pair(profile);
+        let mut rtp_packet = vec![0x91, 0x60, 0, 7, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 5];
+        rtp_packet.extend_from_slice(&[0xbe, 0xde, 0, 1, 0x10, 0xaa, 0, 0]);
+        rtp_packet.extend_from_slice(b"payload");
+        tx.protect_rtp(&mut rtp_packet).unwrap();
+        let mut rtcp_packet = rtcp(9, b"report body.");
+        tx.protect_rtcp(&mut rtcp_packet).unwrap();
+
+        for (packet, is_rtcp) in [(&rtp_packet, false), (&rtcp_packet, true)] {
+            let mut mutants = Vec::new();
+            for bit in 0..packet.len() * 8 {
+                let mut m = packet.clone();
+                m[bit / 8] ^= 1 << (bit % 8);
+                mutants.push(m);
+            }
+            mutants.extend((0..packet.len()).map(|len| packet[..len].to_vec()));
+            for extra in 1..=4 {
+                let mut m = packet.clone();
+                m.resize(packet.len() + extra, 0);
+                mutants.push(m);
+            }
+            let mut counts = SrtpDropCounts::default();
+            for (i, mut m) in mutants.iter().cloned().enumerate() {
+                let result = if is_rtcp {
+                    rx.unprotect_rtcp(&mut m)
+                } else {
+                    rx.unprotect_rtp(&mut m)
+                };
+                let e = result.expect_err(&format!("{profile} mutant {i} accepted"));
+                counts.count(&e);
+            }
+            assert_eq!(counts.total(), mutants.len() as u64);
+            assert_eq!(counts.replayed, 0, "{profile}");
+        }
+        assert!(rx.unprotect_rtp(&mut rtp_packet).is_ok(), "{profile}");
+        assert!(rx.unprotect_rtcp(&mut rtcp_packet).is_ok(), "{profile}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn unprotect_never_panics(
+        mut buf in proptest::collection::vec(any::<u8>(), 0..160),
+        version_2 in any::<bool>(),
+    ) {
+        // Half the inputs get past the version check, so the header and
+        // trailer parsing runs on garbage too.
+        if version_2 && !buf.is_empty() {
+            buf[0] = 0x80 | (buf[0] & 0x3f);
+        }
+        for profile in AEAD {
+            let (_, mut rx) = pair(profile);
+            prop_assert!(rx.unprotect_rtp(&mut buf.clone()).is_err());
+            prop_assert!(rx.unprotect_rtcp(&mut buf.clone()).is_err());
+        }
+    }
+
+    #[test]
+    fn both_key_sizes_round_trip(
+        seq in any::<u16>(),
+        ssrc in any::<u32>(),
+        payload in proptest::collection::vec(any::<u8>(), 0..300),
+        aes_256 in any::<bool>(),
+    ) {
+        let profile = AEAD[usize::from(aes_256)];
+        let (mut tx, mut rx) = pair(profile);
+        let plain = rtp(ssrc, seq, &payload);
+        let mut p = plain.clone();
+        tx.protect_rtp(&mut p).unwrap();
+        prop_assert_eq!(p.len(), plain.len() + 16);
+        let n = rx.unprotect_rtp(&mut p).unwrap();
+        prop_assert_eq!(&p[..n], &plain[..]);
+
+        let plain = rtcp(ssrc, &payload);
+        let mut c = plain.clone();
+        tx.protect_rtcp(&mut c).unwrap();
+        prop_assert_eq!(c.len(), plain.len() + 20);
+        let n = rx.unprotect_rtcp(&mut c).unwrap();
+        prop_assert_eq!(&c[..n], &plain[..]);
+    }
 }
