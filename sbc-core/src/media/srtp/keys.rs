@@ -25,9 +25,9 @@ pub struct MasterKey {
     /// `key || salt`, zeros after them.
     bytes: [u8; AES_256_KEY_LEN + SALT_LEN],
     /// 16 or 32.
-    key_len: usize,
+    key_len: u8,
     /// 12 or 14.
-    salt_len: usize,
+    salt_len: u8,
 }
 
 impl fmt::Debug for MasterKey {
@@ -68,10 +68,11 @@ impl MasterKey {
         let mut bytes = [0; AES_256_KEY_LEN + SALT_LEN];
         bytes[..key.len()].copy_from_slice(key);
         bytes[key.len()..key.len() + salt.len()].copy_from_slice(salt);
+        // Both lengths were just checked: 16 or 32, 12 or 14.
         Some(MasterKey {
             bytes,
-            key_len: key.len(),
-            salt_len: salt.len(),
+            key_len: key.len() as u8,
+            salt_len: salt.len() as u8,
         })
     }
 
@@ -96,7 +97,8 @@ impl MasterKey {
     /// Whether this is a key of `profile`: its key and salt have the
     /// lengths `profile` takes.
     pub fn fits(&self, profile: SrtpProfile) -> bool {
-        self.key_len == profile.master_key_len() && self.salt_len == profile.master_salt_len()
+        self.key().len() == profile.master_key_len()
+            && self.salt().len() == profile.master_salt_len()
     }
 
     /// A key from the base64 `key||salt` of an SDES `inline:` (RFC 4568
@@ -109,17 +111,18 @@ impl MasterKey {
 
     /// The base64 `key||salt` for an SDES `inline:`.
     pub fn to_base64(&self) -> String {
-        STANDARD.encode(&self.bytes[..self.key_len + self.salt_len])
+        STANDARD.encode(&self.bytes[..self.key().len() + self.salt().len()])
     }
 
     /// The AES key: 16 or 32 bytes.
     pub(super) fn key(&self) -> &[u8] {
-        &self.bytes[..self.key_len]
+        &self.bytes[..usize::from(self.key_len)]
     }
 
     /// The salt: 14 bytes (RFC 3711) or 12 (RFC 7714).
     pub(super) fn salt(&self) -> &[u8] {
-        &self.bytes[self.key_len..self.key_len + self.salt_len]
+        let key_len = usize::from(self.key_len);
+        &self.bytes[key_len..key_len + usize::from(self.salt_len)]
     }
 }
 
