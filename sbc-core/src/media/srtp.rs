@@ -1,75 +1,40 @@
-//! SRTP and SRTCP (RFC 3711) for SDES keys toward the PBX (RFC 4568): the
-//! suites `AES_CM_128_HMAC_SHA1_80` and `AES_CM_128_HMAC_SHA1_32`, key
-//! derivation rate 0, no MKI.
+//! SRTP and SRTCP (RFC 3711): the suites `AES_CM_128_HMAC_SHA1_80` and
+//! `AES_CM_128_HMAC_SHA1_32` for SDES keys toward the PBX (RFC 4568), and
+//! the AEAD profiles `AEAD_AES_128_GCM` and `AEAD_AES_256_GCM` (RFC 7714)
+//! that browsers negotiate in DTLS-SRTP; key derivation rate 0, no MKI.
 //!
 //! One [`SrtpContext`] per direction and master key: the gateway's own key
-//! protects what it sends, the PBX's key unprotects what it receives. Each
+//! protects what it sends, the peer's key unprotects what it receives. Each
 //! context keeps, per SSRC, the highest packet index (and so the rollover
-//! counter) and a 64-packet replay window (§3.3.2). Unprotecting
-//! authenticates before anything else: a packet that fails changes no
-//! state. Nothing here panics on any input; every refusal is a
-//! [`SrtpError`] the caller counts ([`SrtpDropCounts`]) and drops.
+//! counter) and a 64-packet replay window (§3.3.2); that, and the header
+//! parsing, are the same for every profile. What differs is the
+//! per-packet transform: `aes_cm` (encrypt, then HMAC-SHA1) or `aead`
+//! (AES-GCM, the headers as associated data). Unprotecting authenticates
+//! before any state changes: a packet that fails changes no state. Nothing
+//! here panics on any input; every refusal is a [`SrtpError`] the caller
+//! counts ([`SrtpDropCounts`]) and drops.
 //!
-//! The browser leg's DTLS-SRTP is str0m's; this module is only the SIP side.
+//! The browser leg's DTLS-SRTP is str0m's today, with str0m's own SRTP;
+//! the AEAD profiles are here for a leg without str0m.
 
+mod aead;
+mod aes_cm;
 mod keys;
+mod profile;
 mod replay;
+mod transform;
 
 pub use keys::{KEY_LEN, MasterKey, SALT_LEN};
+pub use profile::SrtpProfile;
 pub use replay::REPLAY_WINDOW;
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
-use keys::{SRTCP_LABELS, SRTP_LABELS, SessionKeys};
+use keys::{SRTCP_LABELS, SRTP_LABELS};
 use replay::{ReplayWindow, Stale, estimate_index};
 use std::fmt;
+use transform::Transform;
 
-/// The SDES crypto suites the gateway speaks (RFC 4568 §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SrtpProfile {
-    /// `AES_CM_128_HMAC_SHA1_80`: 80-bit tags on SRTP and SRTCP.
-    AesCm128HmacSha1_80,
-    /// `AES_CM_128_HMAC_SHA1_32`: 32-bit tags on SRTP, 80-bit on SRTCP.
-    AesCm128HmacSha1_32,
-}
-
-impl SrtpProfile {
-    /// All suites, in the gateway's order of preference.
-    pub const ALL: [SrtpProfile; 2] = [
-        SrtpProfile::AesCm128HmacSha1_80,
-        SrtpProfile::AesCm128HmacSha1_32,
-    ];
-
-    /// The suite's name in an `a=crypto` line.
-    pub fn sdes_name(self) -> &'static str {
-        match self {
-            SrtpProfile::AesCm128HmacSha1_80 => "AES_CM_128_HMAC_SHA1_80",
-            SrtpProfile::AesCm128HmacSha1_32 => "AES_CM_128_HMAC_SHA1_32",
-        }
-    }
-
-    /// The suite named `name` in an `a=crypto` line, if supported.
-    pub fn from_sdes_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.sdes_name().eq_ignore_ascii_case(name))
-    }
-
-    /// Length of the SRTP authentication tag.
-    pub fn rtp_tag_len(self) -> usize {
-        match self {
-            SrtpProfile::AesCm128HmacSha1_80 => 10,
-            SrtpProfile::AesCm128HmacSha1_32 => 4,
-        }
-    }
-}
-
-impl fmt::Display for SrtpProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.sdes_name())
-    }
-}
-
-/// Length of the SRTCP authentication tag (80 bits for both suites).
+/// Length of the SRTCP authentication tag of the AES-CM suites (80 bits
+/// for both); see [`SrtpProfile::srtcp_tag_len`].
 pub const SRTCP_TAG_LEN: usize = 10;
 /// Length of the SRTCP `E || index` word.
 const SRTCP_INDEX_LEN: usize = 4;
@@ -92,7 +57,8 @@ pub enum SrtpError {
         /// The packet's length.
         len: usize,
     },
-    /// Not version 2, or CSRCs/extension run past the packet.
+    /// Not version 2, or CSRCs/extension run past the packet; or, on
+    /// protect only, a payload too long for AES-GCM (2^36 bytes).
     #[error("malformed RTP/RTCP header")]
     Malformed,
     /// The authentication tag does not match.
@@ -169,8 +135,8 @@ impl<T> Streams<T> {
 /// `Debug` shows no key material.
 pub struct SrtpContext {
     profile: SrtpProfile,
-    rtp: SessionKeys,
-    rtcp: SessionKeys,
+    rtp: Transform,
+    rtcp: Transform,
     rtp_streams: Streams<ReplayWindow>,
     rtcp_streams: Streams<ReplayWindow>,
     rtcp_next: Streams<u32>,
@@ -216,11 +182,34 @@ fn stale(e: Stale, index: u64) -> SrtpError {
 
 impl SrtpContext {
     /// A context for `master` under `profile`, with no stream yet.
+    ///
+    /// # Panics
+    ///
+    /// If `master` is not a key of `profile` ([`MasterKey::fits`]): a bug
+    /// in the caller, never a packet's doing. [`Self::try_new`] returns
+    /// `None` instead.
     pub fn new(profile: SrtpProfile, master: &MasterKey) -> Self {
+        Self::try_new(profile, master).expect("the master key is one of the profile's")
+    }
+
+    /// A context for `master` under `profile`, with no stream yet; `None`
+    /// if `master`'s lengths are not `profile`'s.
+    pub fn try_new(profile: SrtpProfile, master: &MasterKey) -> Option<Self> {
+        if !master.fits(profile) {
+            return None;
+        }
+        Some(Self::with_keys(
+            profile,
+            Transform::derive(profile, master, SRTP_LABELS, profile.rtp_tag_len()),
+            Transform::derive(profile, master, SRTCP_LABELS, SRTCP_TAG_LEN),
+        ))
+    }
+
+    fn with_keys(profile: SrtpProfile, rtp: Transform, rtcp: Transform) -> Self {
         SrtpContext {
             profile,
-            rtp: SessionKeys::derive(master, SRTP_LABELS),
-            rtcp: SessionKeys::derive(master, SRTCP_LABELS),
+            rtp,
+            rtcp,
             rtp_streams: Streams(Vec::new()),
             rtcp_streams: Streams(Vec::new()),
             rtcp_next: Streams(Vec::new()),
@@ -254,10 +243,7 @@ impl SrtpContext {
             })?,
             None => u64::from(seq),
         };
-        self.rtp.crypt(ssrc, index, &mut packet[header..]);
-        let roc = ((index >> 16) as u32).to_be_bytes();
-        let tag = self.rtp.tag(&[packet, &roc]);
-        packet.extend_from_slice(&tag.as_ref()[..self.profile.rtp_tag_len()]);
+        self.rtp.seal_rtp(ssrc, index, header, packet)?;
         match self.rtp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self
@@ -269,7 +255,10 @@ impl SrtpContext {
 
     /// Authenticates and decrypts the SRTP packet in `buf` in place;
     /// returns the length of the RTP packet (the tag cut off). On error
-    /// neither `buf` nor the context changes.
+    /// the context does not change, and neither does `buf`, but for one
+    /// case: under an AEAD profile a packet that fails authentication has
+    /// its payload zeroed (GCM decrypts as it authenticates; no
+    /// unauthenticated plaintext is left behind).
     pub fn unprotect_rtp(&mut self, buf: &mut [u8]) -> Result<usize, SrtpError> {
         let tag_len = self.profile.rtp_tag_len();
         let Some(len) = buf
@@ -293,12 +282,7 @@ impl SrtpContext {
             }
             None => u64::from(seq),
         };
-        let roc = ((index >> 16) as u32).to_be_bytes();
-        let (authenticated, tag) = buf.split_at_mut(len);
-        let expected = self.rtp.tag(&[authenticated, &roc]);
-        verify_slices_are_equal(&expected.as_ref()[..tag_len], tag)
-            .map_err(|_| SrtpError::AuthFailed)?;
-        self.rtp.crypt(ssrc, index, &mut authenticated[header..]);
+        self.rtp.open_rtp(ssrc, index, header, len, buf)?;
         match self.rtp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self
@@ -308,9 +292,10 @@ impl SrtpContext {
         Ok(len)
     }
 
-    /// Encrypts the (compound) RTCP packet in `packet` in place and appends
-    /// `E || SRTCP index` and the tag. The index counts per sender SSRC
-    /// from 0.
+    /// Encrypts the (compound) RTCP packet in `packet` in place (all but
+    /// its first 8 bytes) and appends `E || SRTCP index` and the tag, in
+    /// the profile's order. The index counts per sender SSRC from 0; E is
+    /// always set.
     pub fn protect_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         if packet.len() < RTCP_HEADER_LEN {
             return Err(SrtpError::TooShort { len: packet.len() });
@@ -330,18 +315,15 @@ impl SrtpContext {
                 0
             }
         };
-        self.rtcp
-            .crypt(ssrc, u64::from(index), &mut packet[RTCP_HEADER_LEN..]);
-        packet.extend_from_slice(&(0x8000_0000 | index).to_be_bytes());
-        let tag = self.rtcp.tag(&[packet]);
-        packet.extend_from_slice(&tag.as_ref()[..SRTCP_TAG_LEN]);
-        Ok(())
+        self.rtcp.seal_rtcp(ssrc, index, packet)
     }
 
     /// Authenticates and (if its E flag is set) decrypts the SRTCP packet
-    /// in `buf` in place; returns the length of the RTCP packet.
+    /// in `buf` in place; returns the length of the RTCP packet. On error
+    /// the context does not change, and `buf` does not either but for
+    /// what [`Self::unprotect_rtp`] says of the AEAD profiles.
     pub fn unprotect_rtcp(&mut self, buf: &mut [u8]) -> Result<usize, SrtpError> {
-        let trailer = SRTCP_INDEX_LEN + SRTCP_TAG_LEN;
+        let (trailer, index_at) = self.rtcp.srtcp_trailer();
         let Some(len) = buf
             .len()
             .checked_sub(trailer)
@@ -353,21 +335,12 @@ impl SrtpContext {
             return Err(SrtpError::Malformed);
         }
         let ssrc = be32(&buf[4..8]);
-        let e_index = be32(&buf[len..]);
-        let encrypted = e_index & 0x8000_0000 != 0;
+        let e_index = be32(&buf[len + index_at..]);
         let index = u64::from(e_index & 0x7fff_ffff);
-        let window = self.rtcp_streams.get(ssrc).copied();
-        if let Some(w) = &window {
+        if let Some(w) = self.rtcp_streams.get(ssrc) {
             w.check(index).map_err(|e| stale(e, index))?;
         }
-        let (authenticated, tag) = buf.split_at_mut(len + SRTCP_INDEX_LEN);
-        let expected = self.rtcp.tag(&[authenticated]);
-        verify_slices_are_equal(&expected.as_ref()[..SRTCP_TAG_LEN], tag)
-            .map_err(|_| SrtpError::AuthFailed)?;
-        if encrypted {
-            self.rtcp
-                .crypt(ssrc, index, &mut authenticated[RTCP_HEADER_LEN..len]);
-        }
+        self.rtcp.open_rtcp(ssrc, e_index, len, buf)?;
         match self.rtcp_streams.get(ssrc) {
             Some(w) => w.accept(index),
             None => self

@@ -1,11 +1,11 @@
 //! RFC 3711 Appendix B vectors, the libsrtp reference packets, round trips,
 //! rollover, replay and a no-panic property.
 
-use super::keys::{aes_128_ctr, aes_cm, derive};
+use super::keys::{aes_cm, aes_ctr, derive};
 use super::*;
 use proptest::prelude::*;
 
-fn hex(s: &str) -> Vec<u8> {
+pub(super) fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
     (0..s.len())
         .step_by(2)
@@ -21,7 +21,7 @@ fn b3_master() -> MasterKey {
     .unwrap()
 }
 
-fn rtp(ssrc: u32, seq: u16, payload: &[u8]) -> Vec<u8> {
+pub(super) fn rtp(ssrc: u32, seq: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = vec![0x80, 0];
     v.extend_from_slice(&seq.to_be_bytes());
     v.extend_from_slice(&(u32::from(seq) * 160).to_be_bytes());
@@ -30,8 +30,19 @@ fn rtp(ssrc: u32, seq: u16, payload: &[u8]) -> Vec<u8> {
     v
 }
 
-fn pair(profile: SrtpProfile) -> (SrtpContext, SrtpContext) {
-    let key = b3_master();
+/// A master key of `profile`: B.3's for the AES-CM suites; for the AEAD
+/// ones RFC 7714 §16's key bytes and salt (there used as session keys).
+pub(super) fn master_for(profile: SrtpProfile) -> MasterKey {
+    if !profile.is_aead() {
+        return b3_master();
+    }
+    let key: Vec<u8> = (0..profile.master_key_len() as u8).collect();
+    MasterKey::from_parts(profile, &key, b"Quid pro quo").unwrap()
+}
+
+/// A sender and a receiver of one key.
+pub(super) fn pair(profile: SrtpProfile) -> (SrtpContext, SrtpContext) {
+    let key = master_for(profile);
     (
         SrtpContext::new(profile, &key),
         SrtpContext::new(profile, &key),
@@ -40,7 +51,7 @@ fn pair(profile: SrtpProfile) -> (SrtpContext, SrtpContext) {
 
 #[test]
 fn b2_aes_cm_keystream() {
-    let cipher = aes_128_ctr(&hex("2B7E151628AED2A6ABF7158809CF4F3C"));
+    let cipher = aes_ctr(&hex("2B7E151628AED2A6ABF7158809CF4F3C"));
     let mut iv = [0; 16];
     iv.copy_from_slice(&hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000"));
     let mut stream = [0; 48];
@@ -71,6 +82,32 @@ fn b3_key_derivation() {
              E049646C43D9327AD175578EF7227098 6371C10C9A369AC2F94A8C5FBCDDDC25
              6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2"
         )
+    );
+}
+
+/// RFC 6188 §7.2: the AES_256_CM_PRF, the KDF keyed with a 32-byte master
+/// key (as `AEAD_AES_256_GCM` derives its keys, RFC 7714 §11).
+#[test]
+fn rfc6188_aes_256_key_derivation() {
+    let master = MasterKey::from_key_and_salt(
+        &hex("f0f04914b513f2763a1b1fa130f10e29 98f6f6e43e4309d1e622a0e332b9f1b6"),
+        &hex("3b04803de51ee7c96423ab5b78d2"),
+    )
+    .unwrap();
+    let mut cipher = [0; 32];
+    let mut salt = [0; 14];
+    let mut auth = [0; 20];
+    derive(&master, 0, &mut cipher);
+    derive(&master, 2, &mut salt);
+    derive(&master, 1, &mut auth);
+    assert_eq!(
+        cipher.to_vec(),
+        hex("5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4")
+    );
+    assert_eq!(salt.to_vec(), hex("fa31791685ca444a9e07c6c64e93"));
+    assert_eq!(
+        auth.to_vec(),
+        hex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05")
     );
 }
 
@@ -106,7 +143,7 @@ fn libsrtp_reference_packets() {
 }
 
 #[test]
-fn round_trip_both_suites_with_csrc_and_extension() {
+fn round_trip_every_profile_with_csrc_and_extension() {
     for profile in SrtpProfile::ALL {
         let (mut tx, mut rx) = pair(profile);
         // CC = 1, X = 1 with one extension word.
