@@ -1,9 +1,8 @@
 //! The transport of a str0m-free browser leg, sans-IO: an ICE-lite
-//! responder ([`IceLite`]) and DTLS-SRTP on dimpl (`DtlsEndpoint`). Not
+//! responder ([`IceLite`]) and DTLS-SRTP on dimpl ([`DtlsEndpoint`]). Not
 //! wired into the gateway yet: the browser leg is still
 //! [`super::webrtc::WebRtcLeg`] on str0m, which costs about 74 KB per call
-//! inside str0m's `Rtc` (`docs/benchmarks.md`). These parts hold about
-//! 1 KB after the handshake (measured by `sbc-bench`'s `lite_memory`).
+//! inside str0m's `Rtc` (`docs/benchmarks.md`).
 //!
 //! One UDP port carries all browser legs; RFC 7983 splits what arrives by
 //! its first byte: STUN (0–3) goes to the responder, DTLS (20–63) to the
@@ -30,16 +29,26 @@
 //! - [`stun`]: the STUN wire format the responder needs (RFC 5389).
 //! - [`IceLite`]: Binding requests answered and verified, peer addresses,
 //!   nominations, consent freshness (RFC 8445 §2.5, RFC 7675).
-//! - `DtlsEndpoint` with `DtlsIdentity`: the handshake in either role,
+//! - [`DtlsEndpoint`] with [`DtlsIdentity`]: the handshake in either role,
 //!   the peer's certificate checked against its SDP fingerprint, and the
-//!   SRTP keys (`SrtpKeys`, RFC 5764 §4.2) of the negotiated profile.
+//!   SRTP keys ([`SrtpKeys`], RFC 5764 §4.2) of the negotiated profile.
 
 mod consent;
+mod dtls;
+mod error;
+mod fingerprint;
 mod ice_lite;
+mod identity;
+mod srtp_keys;
 pub mod stun;
 
 pub use consent::CONSENT_TIMEOUT;
+pub use dtls::{DtlsEndpoint, DtlsEvent, DtlsRole};
+pub use error::{DtlsFailure, DtlsFault, DtlsSetupError};
+pub use fingerprint::{matches as fingerprint_matches, sha256_of as sha256_fingerprint};
 pub use ice_lite::{CheckOutcome, Dropped, IceCredentials, IceEvent, IceLite, StunTransmit};
+pub use identity::DtlsIdentity;
+pub use srtp_keys::{DtlsSrtpProfile, SrtpKeys, SrtpMasterKey};
 pub use stun::{looks_like_stun, stun_username};
 
 /// Whether `datagram` is DTLS by its first byte (RFC 7983 §7: 20–63).
