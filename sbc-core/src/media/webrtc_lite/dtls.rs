@@ -31,8 +31,8 @@
 //! channels) but the retransmission of our last flight, should the peer
 //! not have received it, and close_notify. Once the peer has proved it holds
 //! the keys (its first SRTP or SRTCP packet authenticated),
-//! [`DtlsEndpoint::release_handshake`] drops dimpl's state; DTLS records
-//! are then ignored, so a
+//! [`DtlsEndpoint::release_handshake`] drops dimpl's state (about 9 KB per
+//! call, `docs/benchmarks.md`); DTLS records are then ignored, so a
 //! close_notify goes unnoticed and the leg ends by consent or signalling.
 
 use std::collections::VecDeque;
