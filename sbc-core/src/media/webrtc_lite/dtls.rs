@@ -124,6 +124,8 @@ struct Facts {
     keys: Option<SrtpKeys>,
     /// dimpl's next deadline.
     timeout: Option<Instant>,
+    /// The latest time given: dimpl wants it never to go back.
+    last_now: Instant,
 }
 
 impl std::fmt::Debug for DtlsEndpoint {
@@ -171,6 +173,7 @@ impl DtlsEndpoint {
                 connected: false,
                 keys: None,
                 timeout: None,
+                last_now: now,
             },
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -271,6 +274,8 @@ impl DtlsEndpoint {
         let (State::Handshaking(dtls) | State::Connected(Some(dtls))) = &mut self.state else {
             return;
         };
+        let now = now.max(self.facts.last_now);
+        self.facts.last_now = now;
         let fed = dtls
             .handle_timeout(now)
             .and_then(|()| datagram.map_or(Ok(()), |d| dtls.handle_packet(d)));

@@ -21,7 +21,8 @@
 //! integrity that does not verify: 401 (neither with MESSAGE-INTEGRITY);
 //! unknown comprehension-required attributes: 420 with UNKNOWN-ATTRIBUTES;
 //! a peer that also claims the controlled role: 487 (a lite agent cannot
-//! take the controlling one). Datagrams that are not well-formed STUN, lack
+//! take the controlling one; a check with neither ICE-CONTROLLING nor
+//! ICE-CONTROLLED is taken as the controlling agent's). Datagrams that are not well-formed STUN, lack
 //! a valid FINGERPRINT (RFC 8445 §7.1 makes it mandatory), or are not
 //! requests are dropped without an answer.
 
@@ -31,6 +32,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
+// No peer address goes into a log line: the redaction wrapper is the
+// gateway's (`gateway::redact`); the ufrag names the leg.
 use tracing::{debug, trace, warn};
 
 use super::consent::ConsentTimer;
@@ -241,7 +244,7 @@ impl IceLite {
             return CheckOutcome::Dropped(Dropped::Expired);
         }
         let outcome = self.check(now, from, to, datagram);
-        trace!(?from, ?outcome, "ice-lite: STUN");
+        trace!(ufrag = %self.local.ufrag, ?outcome, "ice-lite: STUN");
         outcome
     }
 
@@ -276,7 +279,9 @@ impl IceLite {
             return refuse(self, 401, false, &[]);
         }
         if !msg.integrity_ok(&attrs, self.local.pwd.as_bytes()) {
-            warn!(?from, ufrag = %self.local.ufrag, "ice-lite: a check failed MESSAGE-INTEGRITY");
+            // Not `warn`: anyone who knows the ufrag can send these, as often
+            // as they like.
+            debug!(ufrag = %self.local.ufrag, "ice-lite: a check failed MESSAGE-INTEGRITY");
             return refuse(self, 401, false, &[]);
         }
         // RFC 5389 §7.3.1, then the ICE rules (RFC 8445 §7.3.1).
@@ -327,11 +332,11 @@ impl IceLite {
                 self.peers.remove(i);
             }
             self.peers.push(from);
-            debug!(?from, ufrag = %self.local.ufrag, "ice-lite: peer address proved");
+            debug!(ufrag = %self.local.ufrag, "ice-lite: a peer address proved itself");
             self.events.push_back(IceEvent::PeerAddress(from));
         }
         if use_candidate && self.selected != Some(from) {
-            debug!(?from, ufrag = %self.local.ufrag, "ice-lite: nominated");
+            debug!(ufrag = %self.local.ufrag, "ice-lite: a pair was nominated");
             self.selected = Some(from);
             self.events.push_back(IceEvent::Nominated(from));
         }
