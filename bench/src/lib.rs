@@ -8,9 +8,11 @@
 //!
 //! The workload of the relay benchmark (`--bin relay`) is in [`relay`]; the
 //! comparison of our media relay with rtpengine (`--bin relay_vs_rtpengine`)
-//! is in [`versus`].
+//! is in [`versus`]; the memory of the str0m-free transport (`--bin
+//! lite_memory`) is in [`lite`].
 
 mod alloc;
+pub mod lite;
 pub mod relay;
 pub mod versus;
 

@@ -13,6 +13,8 @@
 //! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
 //! - [`webrtc`]: the browser's leg on str0m (ICE-lite, DTLS-SRTP) and the
 //!   demultiplexer of the one UDP port all browser legs share.
+//! - [`webrtc_lite`]: the transport of a str0m-free browser leg (ICE-lite
+//!   responder, DTLS-SRTP on dimpl), not wired in yet.
 
 pub mod bridge;
 pub mod dtmf;
@@ -23,6 +25,7 @@ pub mod rtp_leg;
 pub mod srtp;
 pub mod stats;
 pub mod webrtc;
+pub mod webrtc_lite;
 
 #[cfg(test)]
 mod e2e_tests;
