@@ -3,6 +3,7 @@
 //! loopback), and the HTTPS front with `/ws`. `main` runs it until a
 //! signal; the end-to-end tests run it in-process.
 
+use crate::admin::{AdminRegistry, AdminState};
 use crate::b2bua::browser_call::{CallServices, MediaEventRouter, PbxRoute};
 use crate::cdr::CdrSink;
 use crate::config::{self, Config};
@@ -114,7 +115,9 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (end_all, end_all_rx) = watch::channel(false);
     let draining = Arc::new(AtomicBool::new(false));
+    let admin_registry = Arc::new(AdminRegistry::default());
     let calls = Arc::new(CallServices {
+        admin: admin_registry.clone(),
         media: media.handle.clone(),
         sip: sip.handle.clone(),
         pbx: pbx.clone(),
@@ -180,6 +183,15 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         sessions,
         registry.clone(),
         readiness.clone(),
+        AdminState {
+            token: config
+                .admin
+                .token
+                .as_ref()
+                .map(|t| Arc::new(t.expose().to_owned())),
+            registry: admin_registry,
+            media: media.handle.clone(),
+        },
         shutdown_rx,
     )
     .await

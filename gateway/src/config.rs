@@ -59,6 +59,16 @@ pub struct Config {
     pub cdr: CdrConfig,
     /// `[metrics]`: where else `/metrics` is served.
     pub metrics: MetricsConfig,
+    /// `[admin]`: the admin API.
+    pub admin: AdminConfig,
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminConfig {
+    /// `admin.token`: the bearer token of the admin API under `/admin/`
+    /// (at least 16 bytes); `None` (the default) turns the API off.
+    pub token: Option<Secret>,
 }
 
 /// `[metrics]`.

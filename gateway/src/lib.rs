@@ -6,6 +6,7 @@
 //! installs the subscriber and the [`redact`] switch, and [`tls`] provides the
 //! listeners' TLS configurations.
 
+pub mod admin;
 pub mod app;
 pub mod b2bua;
 pub mod cdr;

@@ -359,10 +359,13 @@ async fn the_web_client_calls_600_on_the_demo_pbx_and_hears_its_own_tone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_answers_the_challenge_refreshes_and_unregisters() {
-    let (gw, port) = gateway_to_sipp("").await;
+    let token = "the admin token of the registrar test";
+    let (gw, port) = gateway_to_sipp(&format!("[admin]\ntoken = \"{token}\"\n")).await;
     let registrar = sipp("uas_registrar.xml", port, &[]);
-    let result = ws_register(
+    let args = url_and(
         &gw,
+        "wss",
+        "/ws",
         &[
             "--user",
             "alice",
@@ -371,9 +374,29 @@ async fn register_answers_the_challenge_refreshes_and_unregisters() {
             "--hold-seconds",
             "4",
         ],
-    )
-    .await;
+    );
+    let register = tokio::spawn(run_node("ws_register.mjs", args));
+    // While the binding holds, the admin API lists it.
+    let mut listed = Value::Null;
+    for _ in 0..40 {
+        listed = https_request(&gw, "GET", "/admin/registrations", Some(token)).await;
+        if listed["body"]["registrations"][0]["user"] == "alice" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        listed["body"]["registrations"][0]["user"], "alice",
+        "{listed}"
+    );
+    let result = register.await.unwrap();
     assert_eq!(result["ok"], true, "{result}");
+    let after = https_request(&gw, "GET", "/admin/registrations", Some(token)).await;
+    assert_eq!(
+        after["body"]["registrations"],
+        serde_json::json!([]),
+        "{after}"
+    );
     // SIPp passes only if the credentials were right, the binding was
     // refreshed before its 4 s ran out, and then removed.
     sipp_passed(registrar).await;
@@ -881,5 +904,72 @@ async fn a_real_prometheus_scrapes_the_call_and_answers_for_it() {
     assert_eq!(sample["metric"]["direction"], "outbound", "{answer}");
     assert_eq!(sample["value"][1], "1", "{answer}");
     let _ = std::fs::remove_dir_all(&dir);
+    gw.stop().await;
+}
+
+/// An HTTPS request to the gateway through `e2e/http.mjs`:
+/// `{"status": …, "body": …}`.
+async fn https_request(gw: &App, method: &str, path: &str, token: Option<&str>) -> Value {
+    let mut args = vec![
+        "http.mjs".to_owned(),
+        method.to_owned(),
+        format!("https://{}{path}", gw.http.local_addr),
+    ];
+    args.extend(token.map(str::to_owned));
+    run_node("http.mjs", args.split_off(1)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_lists_shows_and_ends_a_call() {
+    let token = "an admin token of some length";
+    let gw = start_gateway_with("", &[("SBC_ADMIN_TOKEN", token)]).await;
+    let unauthorized = https_request(&gw, "GET", "/admin/calls", None).await;
+    assert_eq!(unauthorized["status"], 401);
+    let wrong = https_request(&gw, "GET", "/admin/calls", Some("not the token")).await;
+    assert_eq!(wrong["status"], 401);
+    // A call that only the operator ends.
+    let url = format!("https://{}/healthz", gw.http.local_addr);
+    let call = tokio::spawn(run_node(
+        "ws_call.mjs",
+        [
+            "--url",
+            &url,
+            "--to",
+            "600",
+            "--seconds",
+            "1",
+            "--hangup",
+            "remote",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+    ));
+    let mut listed = Value::Null;
+    for _ in 0..40 {
+        listed = https_request(&gw, "GET", "/admin/calls", Some(token)).await;
+        if listed["body"]["calls"][0]["state"] == "in-call" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let entry = &listed["body"]["calls"][0];
+    assert_eq!(entry["state"], "in-call", "{listed}");
+    assert_eq!(entry["direction"], "outbound");
+    let id = entry["id"].as_str().unwrap().to_owned();
+    let shown = https_request(&gw, "GET", &format!("/admin/calls/{id}"), Some(token)).await;
+    assert_eq!(shown["status"], 200, "{shown}");
+    assert_eq!(shown["body"]["media"]["codec"], "PCMU", "{shown}");
+    let regs = https_request(&gw, "GET", "/admin/registrations", Some(token)).await;
+    assert_eq!(regs["body"]["registrations"], serde_json::json!([]));
+    let ended = https_request(&gw, "DELETE", &format!("/admin/calls/{id}"), Some(token)).await;
+    assert_eq!(ended["status"], 202, "{ended}");
+    let result = call.await.unwrap();
+    assert_eq!(result["ended"]["by"], "gateway", "{result}");
+    assert_eq!(result["ended"]["reason"], "ended by the operator");
+    let after = https_request(&gw, "GET", "/admin/calls", Some(token)).await;
+    assert_eq!(after["body"]["calls"], serde_json::json!([]), "{after}");
+    let gone = https_request(&gw, "GET", &format!("/admin/calls/{id}"), Some(token)).await;
+    assert_eq!(gone["status"], 404);
     gw.stop().await;
 }

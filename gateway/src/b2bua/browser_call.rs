@@ -96,6 +96,8 @@ pub struct CallServices {
     pub metrics: Arc<Metrics>,
     /// Where call records go (`cdr.path`), if anywhere.
     pub cdr: Option<Arc<CdrSink>>,
+    /// What the admin API shows.
+    pub admin: Arc<crate::admin::AdminRegistry>,
     /// Set once the gateway drains: no new calls.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Turns true when the calls still up must end (the grace period of a
@@ -401,6 +403,39 @@ impl BrowserCall {
     /// Its state.
     pub fn state(&self) -> CallState {
         self.state
+    }
+
+    /// The call as the admin API lists it; `ender` takes its name when the
+    /// operator ends it.
+    pub fn admin_view(
+        &self,
+        session: &str,
+        ender: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> crate::admin::AdminCall {
+        let state = match self.state {
+            CallState::Calling => "calling",
+            CallState::Ringing => "ringing",
+            CallState::InCall => "in-call",
+            CallState::Ended => "ended",
+        };
+        crate::admin::AdminCall::new(
+            session,
+            &self.name,
+            if self.from_pbx { "inbound" } else { "outbound" },
+            state,
+            rfc3339(self.created_wall),
+            self.answered_wall.map(rfc3339),
+            self.media,
+            ender,
+        )
+    }
+
+    /// The operator ends the call (admin API).
+    pub async fn end_by_operator(&mut self, svc: &CallServices) -> Vec<Value> {
+        if self.is_ended() {
+            return Vec::new();
+        }
+        self.end_by_gateway(svc, "ended by the operator").await
     }
 
     /// Whether it is over.

@@ -11,8 +11,8 @@ use std::time::Duration;
 use super::error::{ConfigError, Problem};
 use super::source::Source;
 use super::{
-    AuthConfig, CdrConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig, MetricsConfig,
-    PbxConfig, Secret, ShutdownConfig, SipConfig, SipListen,
+    AdminConfig, AuthConfig, CdrConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig,
+    MetricsConfig, PbxConfig, Secret, ShutdownConfig, SipConfig, SipListen,
 };
 
 /// Shortest accepted `auth.token_secret`, in bytes (128 bits of HMAC key).
@@ -50,6 +50,18 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
                 .transpose()?,
         },
         log: log(src)?,
+        admin: AdminConfig {
+            token: src
+                .str("admin.token")?
+                .map(|t| {
+                    if t.len() < MIN_SECRET_LEN {
+                        let min = MIN_SECRET_LEN;
+                        return Err(src.invalid("admin.token", Problem::SecretTooShort { min }));
+                    }
+                    Ok(Secret::new(t))
+                })
+                .transpose()?,
+        },
         metrics: MetricsConfig {
             listen: src
                 .str("metrics.listen")?

@@ -18,6 +18,13 @@ struct Printed<'a> {
     shutdown: Shutdown,
     cdr: Cdr,
     metrics: MetricsSection,
+    admin: AdminSection,
+}
+
+#[derive(Serialize)]
+struct AdminSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +114,7 @@ pub(super) fn to_toml(config: &Config) -> String {
         shutdown,
         cdr,
         metrics,
+        admin,
     } = config;
     let printed = Printed {
         http: Http {
@@ -159,6 +167,9 @@ pub(super) fn to_toml(config: &Config) -> String {
         },
         metrics: MetricsSection {
             listen: metrics.listen.map(|a| a.to_string()),
+        },
+        admin: AdminSection {
+            token: admin.token.as_ref().map(|_| REDACTED),
         },
     };
     let body = toml::to_string(&printed).expect("the printed config is plain TOML tables");

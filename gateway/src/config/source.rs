@@ -58,11 +58,12 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("shutdown.grace_secs", Kind::Uint),
     ("cdr.path", Kind::Str),
     ("metrics.listen", Kind::Str),
+    ("admin.token", Kind::Str),
 ];
 
 /// The sections, i.e. the `[tables]` a file may contain.
 const SECTIONS: &[&str] = &[
-    "http", "sip", "pbx", "media", "auth", "log", "shutdown", "cdr", "metrics",
+    "http", "sip", "pbx", "media", "auth", "log", "shutdown", "cdr", "metrics", "admin",
 ];
 
 /// Prefix of every configuration environment variable.

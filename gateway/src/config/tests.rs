@@ -212,7 +212,7 @@ fn every_key_has_an_env_variable() {
             ("media.rtp_ports", _) => "1-2",
             ("pbx.uri", _) => "sip:pbx",
             ("pbx.header_allow", _) => "X-*",
-            ("auth.token_secret", _) => "a secret of some length",
+            ("auth.token_secret" | "admin.token", _) => "a secret of some length",
             ("log.format", _) => "json",
             ("sip.t2_ms" | "media.webrtc_port", _) => "9000",
             (_, Kind::Uint) => "7",

@@ -1,6 +1,6 @@
 //! The HTTPS front on `http.listen` (axum over rustls): the web client at
-//! `/` (embedded in the binary), protocol v1 on `/ws`, `/metrics` and
-//! `/healthz`.
+//! `/` (embedded in the binary), protocol v1 on `/ws`, `/metrics`,
+//! `/healthz`, `/readyz` and the admin API under `/admin/`.
 
 mod tls_listener;
 mod web_client;
@@ -42,6 +42,7 @@ pub async fn start(
     sessions: Arc<SessionConfig>,
     registry: Arc<Registry>,
     readiness: Readiness,
+    admin: crate::admin::AdminState,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<HttpServer> {
     let tcp = TcpListener::bind(listen).await?;
@@ -49,7 +50,7 @@ pub async fn start(
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     let listener = TlsListener::new(tcp, Arc::new(tls))?;
     let local_addr = axum::serve::Listener::local_addr(&listener)?;
-    let app = router(sessions, registry, readiness);
+    let app = router(sessions, registry, readiness).merge(crate::admin::routes(admin));
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -104,6 +104,10 @@ struct Session {
     id: Option<String>,
     /// The token a new socket resumes this session with.
     resume_token: String,
+    /// Where the admin API sends the names of calls to end.
+    admin_tx: UnboundedSender<String>,
+    /// The user and domain of the registration, for the admin API.
+    reg_identity: Option<(String, String)>,
     /// Set by a `hello` that resumes a parked session: where this socket
     /// goes, and the `hello`'s id.
     resume_into: Option<(UnboundedSender<Claim>, RequestId)>,
@@ -143,6 +147,8 @@ struct Inbox {
     sip: UnboundedReceiver<SipCallEvent>,
     media: UnboundedReceiver<MediaEvent>,
     reg: UnboundedReceiver<RegEvent>,
+    /// Calls the operator ends through the admin API, by name.
+    admin: UnboundedReceiver<String>,
 }
 
 /// How serving a socket ended.
@@ -247,10 +253,12 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
             Some(event) = inbox.sip.recv() => session.on_sip(event).await,
             Some(event) = inbox.media.recv() => session.on_media(event).await,
             Some(event) = inbox.reg.recv() => session.on_registration(event).await,
+            Some(name) = inbox.admin.recv() => session.end_by_operator(&name).await,
         };
         if let Some((parked, id)) = session.resume_into.take() {
             return Served::Resumes(parked, id);
         }
+        session.publish_calls();
         for frame in &out {
             session
                 .config
@@ -291,6 +299,7 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
             Some(event) = inbox.sip.recv() => { session.on_sip(event).await; }
             Some(event) = inbox.media.recv() => { session.on_media(event).await; }
             Some(event) = inbox.reg.recv() => { session.on_registration(event).await; }
+            Some(name) = inbox.admin.recv() => { session.end_by_operator(&name).await; }
             Ok(()) = end_all.changed(), if !*end_all.borrow() => { session.end_all_calls().await; }
             () = &mut grace => {
                 if resumable.expire(&token) {
@@ -315,6 +324,7 @@ impl Session {
         let (sip_tx, sip) = unbounded_channel::<SipCallEvent>();
         let (media_tx, media) = unbounded_channel::<MediaEvent>();
         let (reg_tx, reg) = unbounded_channel::<RegEvent>();
+        let (admin_tx, admin) = unbounded_channel::<String>();
         let session = Session {
             config,
             sinks: EventSinks {
@@ -324,6 +334,8 @@ impl Session {
             id: None,
             resume_token: String::new(),
             resume_into: None,
+            admin_tx,
+            reg_identity: None,
             calls: HashMap::new(),
             by_sip: HashMap::new(),
             by_media: HashMap::new(),
@@ -335,7 +347,15 @@ impl Session {
             pending_unregister: None,
             incoming_count: 0,
         };
-        (session, Inbox { sip, media, reg })
+        (
+            session,
+            Inbox {
+                sip,
+                media,
+                reg,
+                admin,
+            },
+        )
     }
 
     /// The `ok` of a `hello` that resumed this session: the same session,
@@ -600,6 +620,7 @@ impl Session {
             svc.sip
                 .spawn(move |gw, now, sip| gw.registrations.unregister(now, old, sip));
         }
+        self.reg_identity = Some((user.clone(), domain.clone()));
         let register = Register {
             registrar: svc.pbx.next_hop,
             user,
@@ -660,6 +681,16 @@ impl Session {
                 if let Some(id) = self.pending_register.take() {
                     out.push(p::ok(&id, json!({})));
                 }
+                if let (Some(session), Some((user, domain))) = (&self.id, &self.reg_identity) {
+                    self.config
+                        .calls
+                        .admin
+                        .put_registration(crate::admin::AdminRegistration {
+                            session: session.clone(),
+                            user: user.clone(),
+                            domain: domain.clone(),
+                        });
+                }
                 if !self.registered {
                     self.registered = true;
                     self.config.calls.metrics.registrations_active.inc();
@@ -695,8 +726,11 @@ impl Session {
         out
     }
 
-    /// The registration is gone: the gauge follows.
+    /// The registration is gone: the gauge and the admin API follow.
     fn forget_registered(&mut self) {
+        if let Some(session) = &self.id {
+            self.config.calls.admin.remove_registration(session);
+        }
         if self.registered {
             self.registered = false;
             self.config.calls.metrics.registrations_active.dec();
@@ -807,6 +841,29 @@ impl Session {
     fn forget(&mut self, call: &BrowserCall) {
         self.by_sip.remove(&call.sip_key());
         self.by_media.remove(&call.media_id());
+        if let Some(session) = &self.id {
+            self.config.calls.admin.remove_call(session, call.name());
+        }
+    }
+
+    /// Shows the session's calls, as they are now, to the admin API.
+    fn publish_calls(&self) {
+        let Some(session) = &self.id else { return };
+        for call in self.calls.values().filter(|c| !c.is_ended()) {
+            let view = call.admin_view(session, self.admin_tx.clone());
+            self.config.calls.admin.put_call(view);
+        }
+    }
+
+    /// The operator ends a call through the admin API.
+    async fn end_by_operator(&mut self, name: &str) -> Vec<Value> {
+        let svc = self.config.calls.clone();
+        let Some(call) = self.calls.get_mut(name) else {
+            return Vec::new();
+        };
+        let out = call.end_by_operator(&svc).await;
+        self.reap(name);
+        out
     }
 
     async fn on_sip(&mut self, event: SipCallEvent) -> Vec<Value> {
@@ -853,6 +910,9 @@ impl Session {
         }
         for (_, mut call) in self.calls.drain() {
             let _ = call.hangup(&svc).await;
+            if let Some(session) = &self.id {
+                svc.admin.remove_call(session, call.name());
+            }
         }
         if let Some(id) = &self.id {
             info!(session = %id, "browser session closed");
