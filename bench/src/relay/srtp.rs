@@ -53,6 +53,9 @@ struct Call {
 struct Gateway {
     local: SocketAddr,
     demux: Demux,
+    /// Boxed one by one, as a runtime holds its calls: the memory per call
+    /// counts each call's own struct.
+    #[allow(clippy::vec_box)]
     calls: Vec<Box<Call>>,
     /// The buffer a browser's decrypted RTP packet is written into for the
     /// bridge (one per thread in a runtime, not per call).
@@ -125,7 +128,8 @@ pub fn run(config: RelayConfig) -> RelayReport {
         let before = live_bytes();
         let (leg, answer) = WebRtcLeg::accept_offer(epoch, &webrtc, &offer, &mut rng)
             .expect("the leg answers the browser's offer");
-        let bridge = Bridge::new(epoch, bridge_config(browser.opus_pt()), 0, &mut rng);
+        let mut bridge = Bridge::new(epoch, bridge_config(browser.opus_pt()), 0, &mut rng);
+        bridge.set_ssrc(Side::Browser, Ssrc(leg.ssrc()));
         let rtp = RtpLeg::new(epoch, RtpLegConfig::default(), Some(pbx));
         gw.demux.insert_leg(LegId(i as u64), leg.local_ufrag());
         gw.calls.push(Box::new(Call {
@@ -364,10 +368,13 @@ fn timed_timers(gw: &mut Gateway, peers: &mut [Peers], now: Instant) {
             call.bridge.handle_timeout(now);
             while let Some(t) = call.bridge.poll_transmit() {
                 // The PBX's reports would go out on the RTP leg; the
-                // browser's are dropped: str0m sends its own RTCP there.
+                // browser's go through the leg (SRTCP).
                 match t.to {
                     Side::Pbx => gw.rtcp_to_pbx += 1,
-                    Side::Browser => gw.rtcp_to_browser += 1,
+                    Side::Browser => {
+                        gw.rtcp_to_browser += 1;
+                        let _ = call.leg.send_rtcp(now, &t.packet);
+                    }
                 }
                 std::hint::black_box(&t.packet);
             }
@@ -410,6 +417,9 @@ fn drain(
                     to_pbx.deliver(scratch);
                     relayed += 1;
                 }
+            }
+            Output::Event(Event::Rtcp(report)) => {
+                let _ = call.bridge.handle_rtcp(now, Side::Browser, &report);
             }
             Output::Event(Event::PeerAddress(a)) => demux.learn(id, a, local),
             Output::Event(Event::Disconnected(r)) => panic!("a leg died: {r:?}"),

@@ -364,6 +364,17 @@ impl Bridge {
         self.maps = [config.browser_to_pbx, config.pbx_to_browser];
     }
 
+    /// Makes `ssrc` the gateway's SSRC toward `side`: the browser leg's,
+    /// which its SDP announced. Should the other side's be the same, that
+    /// one changes.
+    pub fn set_ssrc(&mut self, side: Side, ssrc: Ssrc) {
+        self.sides[side.idx()].tx.ssrc = ssrc;
+        let other = &mut self.sides[1 - side.idx()].tx;
+        if other.ssrc == ssrc {
+            other.ssrc = Ssrc(ssrc.0.wrapping_add(1).max(1));
+        }
+    }
+
     /// The gateway's SSRC toward `side`: the only SSRC that side ever sees.
     pub fn ssrc(&self, side: Side) -> Ssrc {
         self.sides[side.idx()].tx.ssrc

@@ -249,7 +249,10 @@ impl MediaCall {
             a.codec = audio_codec(&media.payload_map);
             a.srtp = srtp;
         } else {
-            let bridge = Bridge::new(now, config, ntp_now(), rng);
+            let mut bridge = Bridge::new(now, config, ntp_now(), rng);
+            if let Some(leg) = &self.webrtc {
+                bridge.set_ssrc(Side::Browser, Ssrc(leg.ssrc()));
+            }
             let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), media.pbx.rtp);
             self.answered = Some(Answered {
                 rtp,
@@ -337,7 +340,10 @@ impl MediaCall {
             .ok_or(MediaError::NoSuchCall(self.id))?
             .accept_answer(answer)?;
         let config = bridge_config(&out.payload_map, rng);
-        let bridge = Bridge::new(now, config, ntp_now(), rng);
+        let mut bridge = Bridge::new(now, config, ntp_now(), rng);
+        if let Some(leg) = &self.webrtc {
+            bridge.set_ssrc(Side::Browser, Ssrc(leg.ssrc()));
+        }
         let rtp = RtpLeg::new(now, self.rtp_leg_config.clone(), out.pbx.rtp);
         self.answered = Some(Answered {
             rtp,
@@ -373,12 +379,16 @@ impl MediaCall {
 
     /// A new offer from the browser (the leg must exist: the call was
     /// answered on the browser side).
-    pub fn browser_reoffer(&mut self, sdp: &str) -> Result<String, MediaError> {
+    pub fn browser_reoffer(
+        &mut self,
+        sdp: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<String, MediaError> {
         let leg = self
             .webrtc
             .as_mut()
             .ok_or(MediaError::NoSuchCall(self.id))?;
-        Ok(leg.accept_reoffer(sdp)?)
+        Ok(leg.accept_reoffer(sdp, rng)?)
     }
 
     /// Both legs' statistics `(browser, pbx)`, once the PBX answered.
@@ -524,8 +534,15 @@ impl MediaCall {
                         rtcp,
                         packet,
                     } => send_to_pbx(&self.rtp_socket, &self.rtcp_socket, a, rtcp, &packet),
-                    // str0m reports on the browser's streams itself.
-                    BridgeTransmit { rtcp: true, .. } => {}
+                    BridgeTransmit {
+                        rtcp: true, packet, ..
+                    } => {
+                        if let Some(leg) = &mut self.webrtc
+                            && let Err(e) = leg.send_rtcp(now, &packet)
+                        {
+                            trace!(call = %self.id, error = %e, "browser leg refused RTCP");
+                        }
+                    }
                     BridgeTransmit { packet, .. } => to_browser.extend(to_leg_packet(&packet)),
                 }
             }
@@ -584,6 +601,14 @@ impl MediaCall {
             }
             LegEvent::Rtp(p) => {
                 self.browser_rtp(now, &p);
+                return;
+            }
+            LegEvent::Rtcp(report) => {
+                if let Some(a) = &mut self.answered
+                    && let Err(e) = a.bridge.handle_rtcp(now, Side::Browser, &report)
+                {
+                    trace!(call = %id, error = %e, "bridge dropped browser RTCP");
+                }
                 return;
             }
             LegEvent::Connected => {

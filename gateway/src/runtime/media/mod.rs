@@ -603,7 +603,7 @@ impl MediaTask {
         sdp: &str,
     ) -> Result<String, MediaError> {
         let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
-        let answer = call.browser_reoffer(sdp)?;
+        let answer = call.browser_reoffer(sdp, &mut self.rng)?;
         if let Some(ufrag) = call.local_ufrag() {
             self.demux.insert_leg(call.leg_id(), ufrag);
         }

@@ -268,8 +268,12 @@ impl Gateway {
                         packet,
                         ..
                     } => self.send_to_pbx(packet, out),
-                    // str0m reports on the browser's streams itself.
-                    BridgeTransmit { rtcp: true, .. } => {}
+                    BridgeTransmit {
+                        rtcp: true, packet, ..
+                    } => {
+                        // Refused only before DTLS is up.
+                        let _ = self.leg.send_rtcp(now, &packet);
+                    }
                     BridgeTransmit { packet, .. } => to_browser.extend(to_leg_packet(&packet)),
                 }
             }
@@ -308,6 +312,9 @@ impl Gateway {
                     self.send_to_pbx(packet, out);
                 }
                 self.leg_events.push(Event::Rtp(p));
+            }
+            Event::Rtcp(report) => {
+                let _ = self.bridge.handle_rtcp(now, Side::Browser, &report);
             }
             other => self.leg_events.push(other),
         }
@@ -469,7 +476,8 @@ impl Call {
             rtcp_interval: Duration::from_secs(1),
             dtmf_interval: Duration::from_millis(20),
         };
-        let bridge = Bridge::new(now, bridge_config, 0xe000_0000_0000_0000, &mut rng);
+        let mut bridge = Bridge::new(now, bridge_config, 0xe000_0000_0000_0000, &mut rng);
+        bridge.set_ssrc(Side::Browser, Ssrc(leg.ssrc()));
         let rtp = RtpLeg::new(now, RtpLegConfig::default(), media.pbx.rtp);
 
         let mut demux = Demux::new();

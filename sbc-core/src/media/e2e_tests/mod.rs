@@ -328,6 +328,12 @@ fn ten_seconds_both_ways_with_loss_reordering_and_dtmf() {
         })
         .collect();
     assert_eq!(digits, [(Side::Browser, Some('5')), (Side::Pbx, Some('9'))]);
+
+    // ---- The browser's reports reached the bridge through the leg: its
+    // receiver reports answer the bridge's sender reports (round trip).
+    let browser = call.gw.bridge.stats(Side::Browser);
+    assert!(browser.rtt.is_some(), "{browser:?}");
+    assert!(browser.remote_fraction_lost.is_some(), "{browser:?}");
 }
 
 /// The offer's fingerprint does not match the browser's certificate: the

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use str0m::ice::StunMessage;
+pub use crate::media::webrtc_lite::stun_username;
 
 /// Identifies one leg behind a [`Demux`]; the driver chooses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,22 +90,11 @@ impl Demux {
     }
 }
 
-/// The USERNAME of a STUN message split at its first `:` into (recipient's
-/// ufrag, sender's ufrag), or `None` if `datagram` is not STUN or has no
-/// such USERNAME. Uses str0m's STUN parser; never panics.
-pub fn stun_username(datagram: &[u8]) -> Option<(&str, &str)> {
-    if !matches!(datagram.first(), Some(0..=3)) {
-        return None;
-    }
-    let msg = StunMessage::parse(datagram).ok()?;
-    msg.username()?.split_once(':')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A Binding request as str0m's parser wants one: USERNAME, PRIORITY
+    /// A Binding request: USERNAME, PRIORITY
     /// and a MESSAGE-INTEGRITY (not a valid one: the demux does not check).
     fn binding(username: &str) -> Vec<u8> {
         let mut attr = Vec::new();

@@ -1,5 +1,18 @@
-//! [`WebRtcLeg`]: one browser peer connection, answered as ICE-lite with
-//! DTLS-SRTP in str0m's RTP mode.
+//! [`WebRtcLeg`]: one browser peer connection, answered (or offered) as an
+//! ICE-lite endpoint with DTLS-SRTP, rtcp-mux and BUNDLE, built from the
+//! transport parts of [`crate::media::webrtc_lite`] ([`IceLite`],
+//! [`DtlsEndpoint`]) and the SRTP contexts of [`crate::media::srtp`].
+//!
+//! One datagram on the shared port is, by its first byte (RFC 7983): STUN
+//! (0–3), answered by the ICE responder; DTLS (20–63), accepted only from
+//! an address that passed an authenticated ICE check; SRTP or SRTCP
+//! (128–191), accepted only from such an address and only once DTLS has
+//! produced keys from a peer whose certificate matched its SDP fingerprint.
+//! Anything else is dropped.
+//!
+//! RTCP is not generated here: the bridge reports on the browser's streams
+//! ([`WebRtcLeg::send_rtcp`]) and reads the browser's reports
+//! ([`Event::Rtcp`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -7,39 +20,24 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rand::RngCore;
-use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::format::{Codec, FormatParams, PayloadParams};
-use str0m::media::{Direction, Frequency, MediaKind, Mid};
-use str0m::net::{Protocol, Receive};
-use str0m::rtp::{Extension, RtpWrite, SeqNo};
-use str0m::{Candidate, IceConnectionState, IceCreds, Input, Rtc, RtcError};
 use tracing::{debug, trace, warn};
 
-use super::consent::{CONSENT_TIMEOUT, Consent};
 use super::error::WebRtcError;
-use super::identity::DtlsIdentity;
-use super::srtp_profile::{self, SrtpProfile};
-use crate::sdp::{Codec as SdpCodec, CodecPolicy};
+use super::sdp::{self, Local, OFFER_MID, ReadOffer};
+use crate::media::rtp::{PacketKind, RtpView, Ssrc, classify, write_packet};
+use crate::media::srtp::{SrtpContext, SrtpProfile};
+use crate::media::webrtc_lite::{
+    CONSENT_TIMEOUT, DtlsEndpoint, DtlsEvent, DtlsFailure, DtlsIdentity, DtlsRole, IceCredentials,
+    IceEvent, IceLite,
+};
+use crate::sdp::{Codec as SdpCodec, CodecPolicy, Direction, Fingerprint, PayloadFormat, Setup};
 
 /// How far ahead a dead leg's timeout lies: it has nothing left to do.
 const IDLE: Duration = Duration::from_secs(3600);
 
-/// How many sent or received packets are remembered while the SRTP profile
-/// is still unknown.
-const PROBES: usize = 16;
-
-/// str0m's defaults for an audio stream's resend cache (its
-/// `send_buffer_audio` and `DEFAULT_RTX_CACHE_DURATION`), restated where the
-/// leg reconfigures that cache.
-const RESEND_CACHE_PACKETS: usize = 50;
-const RESEND_CACHE_AGE: Duration = Duration::from_secs(3);
-
-/// The telephone-event formats the leg accepts, with the payload types of
-/// its own offers (an answer takes the browser's): Opus's and G.711's rates.
-const TELEPHONE_EVENTS: [(u8, Frequency); 2] = [
-    (126, Frequency::FORTY_EIGHT_KHZ),
-    (101, Frequency::EIGHT_KHZ),
-];
+/// How many DTLS records from the browser wait for its answer to our offer
+/// (its ClientHello may overtake the answer on the signalling path).
+const EARLY_RECORDS: usize = 8;
 
 /// Configuration of a WebRTC leg, with the gateway's DTLS certificate.
 ///
@@ -55,23 +53,33 @@ pub struct WebRtcConfig {
     /// How long the leg lives without a consent check from the browser
     /// (RFC 7675 §5.1: 30 s).
     pub consent_timeout: Duration,
-    /// The DTLS certificate and key of every leg answered with this
-    /// configuration, and the crypto provider (shared by clones).
+    /// The DTLS certificate and key of every leg made with this
+    /// configuration (shared by clones).
     dtls: DtlsIdentity,
 }
 
 impl WebRtcConfig {
     /// A configuration answering from `local_addr`, with the RFC's 30 s
     /// consent timeout and a freshly generated DTLS certificate (ECDSA
-    /// P-256, self-signed, valid for a year; browsers check only its
-    /// fingerprint). Generating it takes a key generation and a signature:
-    /// do it once, not per call.
+    /// P-256, self-signed; browsers check only its fingerprint). Generating
+    /// it takes a key generation and a signature: do it once, not per call.
+    ///
+    /// # Panics
+    /// If the crypto backend cannot generate a P-256 key pair, which only a
+    /// broken build can cause.
     pub fn new(local_addr: SocketAddr) -> Self {
         Self {
             local_addr,
             consent_timeout: CONSENT_TIMEOUT,
-            dtls: DtlsIdentity::generate(),
+            dtls: DtlsIdentity::generate()
+                .expect("the crypto backend generates P-256 certificates"),
         }
+    }
+
+    /// The certificate fingerprint every leg of this configuration puts in
+    /// its SDP.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        self.dtls.fingerprint()
     }
 }
 
@@ -91,9 +99,9 @@ pub struct Transmit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpPacket {
     /// SSRC. Received: the browser's. Sent: ignored, the leg sends with its
-    /// own SSRC (the one in its answer).
+    /// own SSRC (the one in its SDP, [`WebRtcLeg::ssrc`]).
     pub ssrc: u32,
-    /// Payload type, in the numbering the browser's offer gave it.
+    /// Payload type, in the numbering the browser's SDP gave it.
     pub payload_type: u8,
     /// RTP sequence number.
     pub sequence_number: u16,
@@ -101,7 +109,7 @@ pub struct RtpPacket {
     pub timestamp: u32,
     /// The marker bit.
     pub marker: bool,
-    /// The payload, without header or padding.
+    /// The payload, without header, extensions or padding.
     pub payload: Bytes,
 }
 
@@ -129,14 +137,17 @@ pub enum DisconnectReason {
 pub enum Event {
     /// ICE, DTLS (fingerprint checked) and SRTP are up: media can flow.
     Connected,
-    /// The SRTP profile DTLS negotiated, reported once, as soon as the
-    /// first measurable SRTP packet went out or came in.
+    /// The SRTP profile DTLS negotiated, reported once, with
+    /// [`Event::Connected`].
     SrtpProfile(SrtpProfile),
     /// The browser proved it holds this address (an authenticated ICE check
     /// came from it): the demux may route this 5-tuple to the leg.
     PeerAddress(SocketAddr),
     /// An RTP packet from the browser, decrypted.
     Rtp(RtpPacket),
+    /// An RTCP compound packet from the browser, decrypted (for the
+    /// bridge's per-leg statistics).
+    Rtcp(Vec<u8>),
     /// The leg is dead; it reports nothing more and can be dropped.
     Disconnected(DisconnectReason),
 }
@@ -160,23 +171,56 @@ enum State {
     Dead,
 }
 
-/// One browser peer connection: ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE, RTP
-/// mode. Sans-IO: time and datagrams in, transmits, events and the next
-/// deadline out.
+/// The DTLS side of the leg.
+enum Dtls {
+    /// Our offer is out; the browser's answer (its fingerprint, its setup
+    /// role) is not in. Records from proven addresses wait here.
+    AwaitingAnswer(Vec<Vec<u8>>),
+    /// The handshake runs or ran.
+    Running(Box<DtlsEndpoint>),
+}
+
+/// The SRTP contexts DTLS keyed.
+struct Srtp {
+    profile: SrtpProfile,
+    /// Protects what the leg sends.
+    send: SrtpContext,
+    /// Unprotects what the browser sends.
+    receive: SrtpContext,
+    /// The browser's first packet authenticated: it holds the keys, and the
+    /// DTLS handshake state has been released.
+    proven: bool,
+}
+
+/// One browser peer connection: ICE-lite, DTLS-SRTP, rtcp-mux, BUNDLE.
+/// Sans-IO: time and datagrams in, transmits, events and the next deadline
+/// out.
 pub struct WebRtcLeg {
-    rtc: Rtc,
     local_addr: SocketAddr,
-    local_ufrag: String,
+    identity: DtlsIdentity,
+    ice: IceLite,
+    dtls: Dtls,
+    srtp: Option<Srtp>,
     state: State,
-    consent: Consent,
-    audio: Mid,
-    /// Our offer, until the browser's answer (calls from the PBX).
-    pending_offer: Option<SdpPendingOffer>,
-    tx_seq: Option<u64>,
-    srtp: Option<SrtpProfile>,
-    probes_in: VecDeque<(u32, u16, usize, usize)>,
-    probes_out: VecDeque<(u32, u16, usize)>,
-    peers: Vec<SocketAddr>,
+    /// The leg's SSRC and CNAME, in its SDP.
+    ssrc: u32,
+    cname: String,
+    /// The `o=` line's session id and version.
+    session_id: u64,
+    version: u64,
+    /// The audio m-line's mid.
+    mid: String,
+    /// The audio formats negotiated, in the browser's numbering.
+    formats: Vec<PayloadFormat>,
+    /// The browser's certificate fingerprint, once its SDP gave it.
+    remote_fingerprint: Option<Fingerprint>,
+    /// Our offer's formats, until the browser's answer.
+    offered: Option<Vec<PayloadFormat>>,
+    /// The address DTLS came from last, and the first proven address: where
+    /// DTLS goes, and media before the browser nominates.
+    dtls_peer: Option<SocketAddr>,
+    first_peer: Option<SocketAddr>,
+    transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     last_now: Instant,
 }
@@ -184,9 +228,9 @@ pub struct WebRtcLeg {
 impl std::fmt::Debug for WebRtcLeg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebRtcLeg")
-            .field("local_ufrag", &self.local_ufrag)
+            .field("local_ufrag", &self.ice.local_ufrag())
             .field("state", &self.state)
-            .field("srtp", &self.srtp)
+            .field("srtp", &self.srtp_profile())
             .finish_non_exhaustive()
     }
 }
@@ -216,148 +260,195 @@ impl WebRtcLeg {
         codecs: &[SdpCodec],
         rng: &mut impl RngCore,
     ) -> Result<(Self, String), WebRtcError> {
-        let creds = IceCreds {
-            ufrag: ice_chars(rng, 16),
-            pass: ice_chars(rng, 32),
+        let ReadOffer { sdp, audio, remote } = sdp::read_offer(offer, codecs)?;
+        // RFC 5763 §5: we answer an actpass offer as the DTLS server.
+        let (role, setup) = match remote.setup {
+            Setup::ActPass | Setup::Active => (DtlsRole::Server, Setup::Passive),
+            Setup::Passive => (DtlsRole::Client, Setup::Active),
+            Setup::HoldConn => {
+                return Err(WebRtcError::OfferRejected("a=setup:holdconn".into()));
+            }
         };
-        let mut rtc = build_rtc(now, config, codecs, &creds)?;
-        let offer = SdpOffer::from_sdp_string(offer)
-            .map_err(|e| WebRtcError::OfferSyntax(e.to_string()))?;
-        let answer = rtc
-            .sdp_api()
-            .accept_offer(offer)
-            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?
-            .to_sdp_string();
-        let audio = audio_mid(&answer)
-            .filter(|mid| rtc.media(*mid).is_some())
-            .ok_or(WebRtcError::NoAudio)?;
-        drop_resend_ratio_cap(&mut rtc, audio);
-        let leg = Self::with_rtc(now, config, rtc, creds, audio, None);
-        debug!(ufrag = %leg.local_ufrag, "webrtc leg answered the offer");
+        let dtls = DtlsEndpoint::new(now, &config.dtls, role, remote.fingerprint.clone())
+            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
+        let mut leg = Self::new(
+            now,
+            config,
+            Some(remote.ice_ufrag),
+            Dtls::Running(Box::new(dtls)),
+            rng,
+        );
+        leg.mid = remote.mid;
+        leg.formats = remote.formats;
+        leg.remote_fingerprint = Some(remote.fingerprint);
+        let direction = remote.direction.answer(Direction::SendRecv);
+        let answer = sdp::write_answer(&sdp, audio, &leg.local(setup), &leg.formats, direction);
+        leg.pump();
+        debug!(ufrag = %leg.local_ufrag(), "webrtc leg answered the offer");
         Ok((leg, answer))
     }
 
     /// Offers audio with `codecs` to the browser (a call from the PBX):
     /// returns the leg and the SDP offer (ICE-lite, one host candidate,
-    /// `setup:actpass`, BUNDLE, rtcp-mux). The leg takes part in ICE and
-    /// DTLS at once; [`Self::accept_answer`] completes the negotiation.
+    /// `setup:actpass`, BUNDLE, rtcp-mux). The leg answers ICE checks at
+    /// once; [`Self::accept_answer`] completes the negotiation and starts
+    /// DTLS.
     pub fn create_offer(
         now: Instant,
         config: &WebRtcConfig,
         codecs: &[SdpCodec],
         rng: &mut impl RngCore,
     ) -> Result<(Self, String), WebRtcError> {
-        let creds = IceCreds {
-            ufrag: ice_chars(rng, 16),
-            pass: ice_chars(rng, 32),
-        };
-        let mut rtc = build_rtc(now, config, codecs, &creds)?;
-        let mut change = rtc.sdp_api();
-        let audio = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let (offer, pending) = change
-            .apply()
-            .ok_or_else(|| WebRtcError::OfferRejected("nothing to offer".into()))?;
-        let leg = Self::with_rtc(now, config, rtc, creds, audio, Some(pending));
-        debug!(ufrag = %leg.local_ufrag, "webrtc leg offered audio");
-        Ok((leg, offer.to_sdp_string()))
+        let formats = sdp::offer_formats(codecs);
+        if !formats.iter().any(|f| !f.codec.is_telephone_event()) {
+            return Err(WebRtcError::OfferRejected("nothing to offer".into()));
+        }
+        let mut leg = Self::new(now, config, None, Dtls::AwaitingAnswer(Vec::new()), rng);
+        leg.mid = OFFER_MID.into();
+        let offer = sdp::write_offer(&leg.local(Setup::ActPass), &formats);
+        leg.formats = formats.clone();
+        leg.offered = Some(formats);
+        debug!(ufrag = %leg.local_ufrag(), "webrtc leg offered audio");
+        Ok((leg, offer))
     }
 
-    /// A new offer from the browser in a call already set up (an ICE
-    /// restart, a direction change): returns the leg's answer. After an
-    /// ICE restart the leg has new ICE credentials: its
-    /// [`local_ufrag`](Self::local_ufrag) changes, and the demux must learn
-    /// it.
-    pub fn accept_reoffer(&mut self, offer: &str) -> Result<String, WebRtcError> {
-        if self.pending_offer.is_some() {
-            return Err(WebRtcError::OfferRejected(
-                "an offer of the gateway's is waiting for its answer".into(),
-            ));
-        }
-        let offer = SdpOffer::from_sdp_string(offer)
-            .map_err(|e| WebRtcError::OfferSyntax(e.to_string()))?;
-        let answer = self
-            .rtc
-            .sdp_api()
-            .accept_offer(offer)
-            .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?
-            .to_sdp_string();
-        let value = |name: &str| {
-            answer
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|v| v.trim().to_owned())
-        };
-        if let (Some(ufrag), Some(pwd)) = (value("a=ice-ufrag:"), value("a=ice-pwd:"))
-            && ufrag != self.local_ufrag
-        {
-            debug!(old = %self.local_ufrag, new = %ufrag, "webrtc leg: ICE restart");
-            self.consent.set_credentials(ufrag.clone(), pwd);
-            self.local_ufrag = ufrag;
-        }
-        Ok(answer)
-    }
-
-    /// The browser's answer to [`Self::create_offer`]'s offer.
-    pub fn accept_answer(&mut self, answer: &str) -> Result<(), WebRtcError> {
-        let pending = self
-            .pending_offer
-            .take()
-            .ok_or(WebRtcError::NoPendingOffer)?;
-        let answer = SdpAnswer::from_sdp_string(answer)
-            .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
-        self.rtc
-            .sdp_api()
-            .accept_answer(pending, answer)
-            .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
-        if self.rtc.media(self.audio).is_none() {
-            return Err(WebRtcError::NoAudio);
-        }
-        drop_resend_ratio_cap(&mut self.rtc, self.audio);
-        Ok(())
-    }
-
-    fn with_rtc(
+    fn new(
         now: Instant,
         config: &WebRtcConfig,
-        rtc: Rtc,
-        creds: IceCreds,
-        audio: Mid,
-        pending_offer: Option<SdpPendingOffer>,
+        remote_ufrag: Option<String>,
+        dtls: Dtls,
+        rng: &mut impl RngCore,
     ) -> Self {
-        let consent = Consent::new(
-            now,
-            config.consent_timeout,
-            creds.ufrag.clone(),
-            creds.pass,
-            config.dtls.crypto().clone(),
-        );
+        let creds = IceCredentials::random(rng);
+        let ice = IceLite::new(now, creds, remote_ufrag, config.consent_timeout);
         Self {
-            rtc,
             local_addr: config.local_addr,
-            local_ufrag: creds.ufrag,
-            state: State::Connecting,
-            consent,
-            audio,
-            pending_offer,
-            tx_seq: None,
+            identity: config.dtls.clone(),
+            ice,
+            dtls,
             srtp: None,
-            probes_in: VecDeque::new(),
-            probes_out: VecDeque::new(),
-            peers: Vec::new(),
+            state: State::Connecting,
+            ssrc: rng.next_u32().max(1),
+            cname: format!("gw{:016x}", rng.next_u64()),
+            session_id: u64::from(rng.next_u32()),
+            version: 1,
+            mid: String::new(),
+            formats: Vec::new(),
+            remote_fingerprint: None,
+            offered: None,
+            dtls_peer: None,
+            first_peer: None,
+            transmits: VecDeque::new(),
             events: VecDeque::new(),
             last_now: now,
         }
     }
 
+    /// What the leg's SDP says of itself, with `setup`.
+    fn local(&self, setup: Setup) -> Local<'_> {
+        Local {
+            session_id: self.session_id,
+            version: self.version,
+            addr: self.local_addr,
+            ice: self.ice.local_credentials(),
+            fingerprint: self.identity.fingerprint(),
+            setup,
+            ssrc: self.ssrc,
+            cname: &self.cname,
+        }
+    }
+
+    /// A new offer from the browser in a call already set up (an ICE
+    /// restart, a direction change): returns the leg's answer. After an
+    /// ICE restart the leg has new ICE credentials from `rng`: its
+    /// [`local_ufrag`](Self::local_ufrag) changes, and the demux must learn
+    /// it. The codecs stay those of the first negotiation; a new DTLS
+    /// fingerprint is refused (the browser keeps its certificate for the
+    /// life of a peer connection).
+    pub fn accept_reoffer(
+        &mut self,
+        offer: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<String, WebRtcError> {
+        if self.offered.is_some() {
+            return Err(WebRtcError::OfferRejected(
+                "an offer of the gateway's is waiting for its answer".into(),
+            ));
+        }
+        let codecs: Vec<SdpCodec> = self.formats.iter().map(|f| f.codec.clone()).collect();
+        let ReadOffer { sdp, audio, remote } = sdp::read_offer(offer, &codecs)?;
+        if self.remote_fingerprint.as_ref() != Some(&remote.fingerprint) {
+            return Err(WebRtcError::OfferRejected(
+                "the DTLS fingerprint changed mid-call".into(),
+            ));
+        }
+        if self.ice.remote_ufrag() != Some(remote.ice_ufrag.as_str()) {
+            let creds = IceCredentials::random(rng);
+            debug!(old = %self.local_ufrag(), new = %creds.ufrag, "webrtc leg: ICE restart");
+            self.ice.restart(creds, Some(remote.ice_ufrag));
+        }
+        self.mid = remote.mid;
+        self.formats = remote.formats;
+        self.version += 1;
+        let setup = match &self.dtls {
+            Dtls::Running(d) if d.role() == DtlsRole::Client => Setup::Active,
+            _ => Setup::Passive,
+        };
+        let direction = remote.direction.answer(Direction::SendRecv);
+        Ok(sdp::write_answer(
+            &sdp,
+            audio,
+            &self.local(setup),
+            &self.formats,
+            direction,
+        ))
+    }
+
+    /// The browser's answer to [`Self::create_offer`]'s offer: its ICE
+    /// ufrag, its fingerprint and setup role (DTLS starts), and the codecs
+    /// it chose.
+    pub fn accept_answer(&mut self, answer: &str) -> Result<(), WebRtcError> {
+        let offered = self.offered.take().ok_or(WebRtcError::NoPendingOffer)?;
+        let remote = sdp::read_answer(answer, &offered)?;
+        let role = match remote.setup {
+            Setup::Active => DtlsRole::Server,
+            Setup::Passive => DtlsRole::Client,
+            other => {
+                return Err(WebRtcError::AnswerRejected(format!(
+                    "a=setup:{other} in an answer"
+                )));
+            }
+        };
+        let now = self.last_now;
+        let mut dtls = DtlsEndpoint::new(now, &self.identity, role, remote.fingerprint.clone())
+            .map_err(|e| WebRtcError::AnswerRejected(e.to_string()))?;
+        if let Dtls::AwaitingAnswer(early) = &mut self.dtls {
+            for record in early.drain(..) {
+                dtls.handle_input(now, &record);
+            }
+        }
+        self.dtls = Dtls::Running(Box::new(dtls));
+        self.ice.set_remote_ufrag(remote.ice_ufrag);
+        self.formats = remote.formats;
+        self.remote_fingerprint = Some(remote.fingerprint);
+        self.pump();
+        Ok(())
+    }
+
     /// The gateway's ICE ufrag of this leg: the first half of the USERNAME
     /// of every check the browser sends, which the [`super::Demux`] routes on.
     pub fn local_ufrag(&self) -> &str {
-        &self.local_ufrag
+        self.ice.local_ufrag()
     }
 
-    /// The SRTP profile, once one packet showed it.
+    /// The leg's SSRC: every RTP packet and report it sends carries it.
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    /// The SRTP profile DTLS negotiated, once it has.
     pub fn srtp_profile(&self) -> Option<SrtpProfile> {
-        self.srtp
+        self.srtp.as_ref().map(|s| s.profile)
     }
 
     /// Whether ICE, DTLS and SRTP are up and the leg is not dead.
@@ -365,35 +456,28 @@ impl WebRtcLeg {
         self.state == State::Connected
     }
 
-    /// The payload types the browser accepted for audio, with their
-    /// parameters as `(pt, codec name, clock rate, channels)`.
+    /// The payload types negotiated for audio, with their parameters as
+    /// `(pt, codec name, clock rate, channels)`.
     pub fn payload_types(&self) -> Vec<(u8, String, u32, u8)> {
-        let Some(media) = self.rtc.media(self.audio) else {
-            return Vec::new();
-        };
-        let remote = media.remote_pts();
-        self.rtc
-            .codec_config()
-            .params()
+        self.formats
             .iter()
-            .filter(|p| remote.contains(&p.pt()))
-            .map(|p: &PayloadParams| {
-                let spec = p.spec();
+            .map(|f| {
                 (
-                    *p.pt(),
-                    spec.codec.to_string(),
-                    spec.clock_rate.get(),
-                    spec.channels.unwrap_or(1),
+                    f.payload_type,
+                    f.codec.name().to_owned(),
+                    f.codec.clock_rate(),
+                    u8::try_from(f.codec.channels()).unwrap_or(u8::MAX),
                 )
             })
             .collect()
     }
 
+    /// The source address of this leg's transmits.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
     /// A datagram arrived on the shared port from `from` to `to`.
-    ///
-    /// Drain [`Self::poll_output`] before the next datagram: in RTP mode
-    /// str0m holds only one received RTP packet until it is polled, and a
-    /// second `handle_input` would silently replace it.
     pub fn handle_input(
         &mut self,
         now: Instant,
@@ -405,26 +489,81 @@ impl WebRtcLeg {
         if self.state == State::Dead {
             return;
         }
-        if self.consent.observe(now, datagram) && !self.peers.contains(&from) {
-            self.peers.push(from);
-            self.events.push_back(Event::PeerAddress(from));
+        match datagram.first() {
+            Some(0..=3) => {
+                self.ice.handle_input(now, from, to, datagram);
+            }
+            Some(20..=63) if self.ice.is_peer(from) => self.dtls_input(now, from, datagram),
+            Some(128..=191) if self.ice.is_peer(from) => self.srtp_input(datagram),
+            _ => trace!(
+                ufrag = %self.ice.local_ufrag(),
+                len = datagram.len(),
+                "webrtc leg drops a datagram (unknown kind, or from an unproven address)"
+            ),
         }
-        let unknown_profile = self.srtp.is_none();
-        if let Some((ssrc, seq, header)) =
-            srtp_profile::srtp_header(datagram).filter(|_| unknown_profile)
-        {
-            push_probe(&mut self.probes_in, (ssrc, seq, header, datagram.len()));
+        self.pump();
+    }
+
+    fn dtls_input(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        self.dtls_peer = Some(from);
+        match &mut self.dtls {
+            Dtls::Running(d) => d.handle_input(now, datagram),
+            Dtls::AwaitingAnswer(early) if early.len() < EARLY_RECORDS => {
+                early.push(datagram.to_vec());
+            }
+            Dtls::AwaitingAnswer(_) => {
+                trace!("webrtc leg: too many DTLS records before the answer")
+            }
         }
-        let receive = match Receive::new(Protocol::Udp, from, to, datagram) {
-            Ok(r) => r,
+    }
+
+    fn srtp_input(&mut self, datagram: &[u8]) {
+        let Some(srtp) = &mut self.srtp else {
+            trace!("webrtc leg: SRTP before DTLS keyed it, dropped");
+            return;
+        };
+        let mut buf = datagram.to_vec();
+        let kind = classify(&buf);
+        let opened = match kind {
+            PacketKind::Rtcp => srtp.receive.unprotect_rtcp(&mut buf),
+            PacketKind::Rtp => srtp.receive.unprotect_rtp(&mut buf),
+            PacketKind::Other => return,
+        };
+        let len = match opened {
+            Ok(len) => len,
             Err(e) => {
-                trace!(error = %e, "webrtc leg drops an unparsable datagram");
+                trace!(error = %e, "webrtc leg: SRTP dropped");
                 return;
             }
         };
-        if let Err(e) = self.rtc.handle_input(Input::Receive(now, receive)) {
-            self.on_error(e);
+        buf.truncate(len);
+        if !srtp.proven {
+            // The browser holds the keys: it never needs our last flight.
+            srtp.proven = true;
+            if let Dtls::Running(d) = &mut self.dtls {
+                d.release_handshake();
+            }
         }
+        if kind == PacketKind::Rtcp {
+            self.events.push_back(Event::Rtcp(buf));
+            return;
+        }
+        let Ok(view) = RtpView::parse(&buf) else {
+            trace!("webrtc leg: malformed RTP inside SRTP, dropped");
+            return;
+        };
+        let (start, end) = (view.header_len(), view.header_len() + view.payload().len());
+        let packet = RtpPacket {
+            ssrc: view.ssrc().0,
+            payload_type: view.payload_type(),
+            sequence_number: view.sequence_number(),
+            timestamp: view.timestamp(),
+            marker: view.marker(),
+            payload: Bytes::new(),
+        };
+        let payload = Bytes::from(buf).slice(start..end);
+        self.events
+            .push_back(Event::Rtp(RtpPacket { payload, ..packet }));
     }
 
     /// The deadline of the last [`Output::Timeout`] passed (or earlier).
@@ -433,83 +572,95 @@ impl WebRtcLeg {
         if self.state == State::Dead {
             return;
         }
-        if self.consent.expired(now) {
-            warn!(ufrag = %self.local_ufrag, "webrtc leg: browser consent expired");
-            self.die(DisconnectReason::ConsentExpired);
-            return;
+        self.ice.handle_timeout(now);
+        if let Dtls::Running(d) = &mut self.dtls
+            && d.poll_timeout().is_some_and(|at| at <= now)
+        {
+            d.handle_timeout(now);
         }
-        if let Err(e) = self.rtc.handle_input(Input::Timeout(now)) {
-            self.on_error(e);
-        }
+        self.pump();
     }
 
     /// The next thing to do: transmit, event, or the deadline until which
     /// there is nothing. Call until it returns [`Output::Timeout`].
     pub fn poll_output(&mut self) -> Output {
-        loop {
-            if let Some(e) = self.events.pop_front() {
-                return Output::Event(e);
-            }
-            if self.state == State::Dead {
-                return Output::Timeout(self.last_now + IDLE);
-            }
-            match self.rtc.poll_output() {
-                Ok(str0m::Output::Timeout(at)) => {
-                    return Output::Timeout(at.min(self.consent.deadline()));
-                }
-                Ok(str0m::Output::Transmit(t)) => {
-                    let contents: Vec<u8> = t.contents.into();
-                    self.probe_out(&contents);
-                    return Output::Transmit(Transmit {
-                        source: t.source,
-                        destination: t.destination,
-                        contents,
-                    });
-                }
-                Ok(str0m::Output::Event(e)) => self.on_event(e),
-                Err(e) => self.on_error(e),
-            }
+        if let Some(e) = self.events.pop_front() {
+            return Output::Event(e);
         }
+        if let Some(t) = self.transmits.pop_front() {
+            return Output::Transmit(t);
+        }
+        let idle = self.last_now + IDLE;
+        if self.state == State::Dead {
+            return Output::Timeout(idle);
+        }
+        let dtls = match &self.dtls {
+            Dtls::Running(d) => d.poll_timeout(),
+            Dtls::AwaitingAnswer(_) => None,
+        };
+        let at = [self.ice.poll_timeout(), dtls]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(idle);
+        Output::Timeout(at)
     }
 
     /// Sends one RTP packet to the browser, with the leg's own SSRC.
     /// `packet.payload_type` must be one the browser accepted.
     pub fn send_rtp(&mut self, now: Instant, packet: &RtpPacket) -> Result<(), WebRtcError> {
         self.advance(now);
-        if self.state != State::Connected {
-            return Err(WebRtcError::NotConnected);
-        }
-        let mid = self.audio;
-        let pt = packet.payload_type.into();
-        let accepted = self
-            .rtc
-            .media(mid)
-            .is_some_and(|m| m.remote_pts().contains(&pt));
-        if !accepted {
+        if !self
+            .formats
+            .iter()
+            .any(|f| f.payload_type == packet.payload_type)
+        {
             return Err(WebRtcError::UnknownPayloadType(packet.payload_type));
         }
-        let seq = extend_seq(self.tx_seq, packet.sequence_number);
-        self.tx_seq = Some(self.tx_seq.map_or(seq, |last| last.max(seq)));
-        let mut api = self.rtc.direct_api();
-        let tx = api
-            .stream_tx_by_mid(mid, None)
-            .ok_or(WebRtcError::NotConnected)?;
-        if self.srtp.is_none() {
-            push_probe(
-                &mut self.probes_out,
-                (*tx.ssrc(), packet.sequence_number, packet.payload.len()),
-            );
-        }
-        let write = RtpWrite::new(
-            pt,
-            SeqNo::from(seq),
+        let mut out = Vec::with_capacity(12 + packet.payload.len() + 16);
+        write_packet(
+            &mut out,
+            packet.payload_type,
+            packet.marker,
+            packet.sequence_number,
             packet.timestamp,
-            now,
-            packet.payload.as_ref(),
-        )
-        .marker(packet.marker);
-        tx.write_rtp(write);
+            Ssrc(self.ssrc),
+            &packet.payload,
+        );
+        self.send_protected(out, false)
+    }
+
+    /// Sends one RTCP compound packet (the bridge's report on this leg) to
+    /// the browser; its sender SSRC should be [`Self::ssrc`].
+    pub fn send_rtcp(&mut self, now: Instant, compound: &[u8]) -> Result<(), WebRtcError> {
+        self.advance(now);
+        self.send_protected(compound.to_vec(), true)
+    }
+
+    fn send_protected(&mut self, mut packet: Vec<u8>, rtcp: bool) -> Result<(), WebRtcError> {
+        let destination = self.media_destination();
+        let (Some(srtp), Some(destination), State::Connected) =
+            (&mut self.srtp, destination, self.state)
+        else {
+            return Err(WebRtcError::NotConnected);
+        };
+        let protected = if rtcp {
+            srtp.send.protect_rtcp(&mut packet)
+        } else {
+            srtp.send.protect_rtp(&mut packet)
+        };
+        protected.map_err(|e| WebRtcError::Send(e.to_string()))?;
+        self.transmits.push_back(Transmit {
+            source: self.local_addr,
+            destination,
+            contents: packet,
+        });
         Ok(())
+    }
+
+    /// Where media goes: the nominated address, else the one DTLS ran with.
+    fn media_destination(&self) -> Option<SocketAddr> {
+        self.ice.selected().or(self.dtls_peer).or(self.first_peer)
     }
 
     fn advance(&mut self, now: Instant) {
@@ -518,49 +669,74 @@ impl WebRtcLeg {
         }
     }
 
-    fn on_event(&mut self, e: str0m::Event) {
-        match e {
-            str0m::Event::Connected => {
-                debug!(ufrag = %self.local_ufrag, "webrtc leg connected");
-                self.state = State::Connected;
-                self.events.push_back(Event::Connected);
-            }
-            str0m::Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                warn!(ufrag = %self.local_ufrag, "webrtc leg: ICE lost every pair");
-                self.die(DisconnectReason::IceFailed);
-            }
-            str0m::Event::RtpPacket(p) => {
-                let key = (*p.header.ssrc, p.header.sequence_number);
-                self.probe_in(key, p.payload.len());
-                self.events.push_back(Event::Rtp(RtpPacket {
-                    ssrc: *p.header.ssrc,
-                    payload_type: *p.header.payload_type,
-                    sequence_number: p.header.sequence_number,
-                    timestamp: p.header.timestamp,
-                    marker: p.header.marker,
-                    payload: Bytes::from_owner(p.payload),
-                }));
-            }
-            str0m::Event::Closed => self.die(DisconnectReason::ClosedByPeer),
-            other => trace!(event = ?other, "webrtc leg ignores a str0m event"),
+    /// Moves what the responder and the endpoint produced into the leg's
+    /// queues, and reacts to their events.
+    fn pump(&mut self) {
+        while let Some(t) = self.ice.poll_transmit() {
+            self.transmits.push_back(Transmit {
+                source: t.source,
+                destination: t.destination,
+                contents: t.contents,
+            });
         }
-    }
-
-    /// str0m reports an error; it is fatal when str0m gave the connection up.
-    fn on_error(&mut self, e: RtcError) {
-        if self.rtc.is_alive() {
-            debug!(error = %e, "webrtc leg: str0m refused an input");
+        while let Some(e) = self.ice.poll_event() {
+            match e {
+                IceEvent::PeerAddress(a) => {
+                    self.first_peer.get_or_insert(a);
+                    self.events.push_back(Event::PeerAddress(a));
+                }
+                IceEvent::Nominated(_) => {}
+                IceEvent::ConsentExpired => {
+                    warn!(ufrag = %self.ice.local_ufrag(), "webrtc leg: browser consent expired");
+                    self.die(DisconnectReason::ConsentExpired);
+                    return;
+                }
+            }
+        }
+        let destination = self.dtls_peer.or(self.first_peer);
+        let Dtls::Running(dtls) = &mut self.dtls else {
             return;
-        }
-        let reason = match &e {
-            RtcError::RemoteSdp(m) if m.contains("fingerprint") => {
-                DisconnectReason::FingerprintMismatch
-            }
-            RtcError::Ice(_) => DisconnectReason::IceFailed,
-            _ => DisconnectReason::DtlsFailed,
         };
-        warn!(ufrag = %self.local_ufrag, error = %e, ?reason, "webrtc leg failed");
-        self.die(reason);
+        if let Some(destination) = destination {
+            while let Some(record) = dtls.poll_transmit() {
+                self.transmits.push_back(Transmit {
+                    source: self.local_addr,
+                    destination,
+                    contents: record,
+                });
+            }
+        }
+        while let Some(e) = dtls.poll_event() {
+            match e {
+                DtlsEvent::Connected(keys) => {
+                    let (send, receive) = keys.contexts();
+                    let profile = keys.profile().srtp_profile();
+                    debug!(ufrag = %self.ice.local_ufrag(), %profile, "webrtc leg connected");
+                    self.srtp = Some(Srtp {
+                        profile,
+                        send,
+                        receive,
+                        proven: false,
+                    });
+                    self.state = State::Connected;
+                    self.events.push_back(Event::Connected);
+                    self.events.push_back(Event::SrtpProfile(profile));
+                }
+                DtlsEvent::Failed(why) => {
+                    warn!(ufrag = %self.ice.local_ufrag(), error = %why, "webrtc leg: DTLS failed");
+                    let reason = match why {
+                        DtlsFailure::FingerprintMismatch => DisconnectReason::FingerprintMismatch,
+                        _ => DisconnectReason::DtlsFailed,
+                    };
+                    self.die(reason);
+                    return;
+                }
+                DtlsEvent::ClosedByPeer => {
+                    self.die(DisconnectReason::ClosedByPeer);
+                    return;
+                }
+            }
+        }
     }
 
     fn die(&mut self, reason: DisconnectReason) {
@@ -568,178 +744,20 @@ impl WebRtcLeg {
             return;
         }
         self.state = State::Dead;
-        self.rtc.disconnect();
+        let destination = self.dtls_peer.or(self.first_peer);
+        if let Dtls::Running(d) = &mut self.dtls {
+            d.close();
+            while let Some(record) = d.poll_transmit() {
+                if let Some(destination) = destination {
+                    self.transmits.push_back(Transmit {
+                        source: self.local_addr,
+                        destination,
+                        contents: record,
+                    });
+                }
+            }
+        }
+        self.srtp = None;
         self.events.push_back(Event::Disconnected(reason));
-    }
-
-    fn probe_in(&mut self, key: (u32, u16), payload_len: usize) {
-        if self.srtp.is_some() {
-            return;
-        }
-        let found = self
-            .probes_in
-            .iter()
-            .find(|(ssrc, seq, _, _)| (*ssrc, *seq) == key)
-            .and_then(|&(_, _, header, len)| srtp_profile::from_tag_len(len, header, payload_len));
-        if let Some(p) = found {
-            self.found_profile(p);
-        }
-    }
-
-    fn probe_out(&mut self, datagram: &[u8]) {
-        if self.srtp.is_some() {
-            return;
-        }
-        let Some((ssrc, seq, header)) = srtp_profile::srtp_header(datagram) else {
-            return;
-        };
-        let found = self
-            .probes_out
-            .iter()
-            .find(|(s, q, _)| (*s, *q) == (ssrc, seq))
-            .and_then(|&(_, _, payload)| {
-                srtp_profile::from_tag_len(datagram.len(), header, payload)
-            });
-        if let Some(p) = found {
-            self.found_profile(p);
-        }
-    }
-
-    fn found_profile(&mut self, profile: SrtpProfile) {
-        debug!(ufrag = %self.local_ufrag, %profile, "webrtc leg SRTP profile");
-        self.srtp = Some(profile);
-        self.probes_in = VecDeque::new();
-        self.probes_out = VecDeque::new();
-        self.events.push_back(Event::SrtpProfile(profile));
-    }
-
-    /// The source address of this leg's transmits.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-}
-
-/// The mid of the first accepted (port not 0) audio m-line of `sdp`.
-/// A str0m `Rtc` in RTP mode, ICE-lite with `creds`, the configuration's
-/// DTLS certificate, audio with `codecs` only (telephone-event at both
-/// clock rates when it is among them), and the host candidate.
-fn build_rtc(
-    now: Instant,
-    config: &WebRtcConfig,
-    codecs: &[SdpCodec],
-    creds: &IceCreds,
-) -> Result<Rtc, WebRtcError> {
-    let allows = |c: SdpCodec| codecs.iter().any(|a| a.same_family(&c));
-    let mut builder = Rtc::builder()
-        .set_rtp_mode(true)
-        .set_ice_lite(true)
-        .set_local_ice_credentials(creds.clone())
-        .set_crypto_provider(config.dtls.crypto().clone())
-        .set_dtls_cert(config.dtls.cert())
-        .set_stats_interval(None)
-        // Audio level and mid only. Not transport-cc: the leg does no
-        // bandwidth estimation, and with transport-cc str0m keeps a record
-        // of each of the last 1000 packets sent (~88 KB per call, see
-        // docs/benchmarks.md) and sends feedback per packet received. Nor
-        // abs-send-time (also for estimation), nor the video extensions.
-        .clear_extension_map()
-        .set_extension(1, Extension::AudioLevel)
-        .set_extension(4, Extension::RtpMid)
-        .clear_codecs()
-        .enable_opus(allows(SdpCodec::Opus), false)
-        .enable_g722(allows(SdpCodec::G722), false)
-        .enable_pcmu(allows(SdpCodec::Pcmu), false)
-        .enable_pcma(allows(SdpCodec::Pcma), false);
-    // RFC 4733 DTMF at each audio clock rate: str0m adds no telephone-event
-    // on its own, and without it the browser's key presses never reach the
-    // bridge.
-    if allows(SdpCodec::TelephoneEvent { clock_rate: 8000 }) {
-        for (pt, rate) in TELEPHONE_EVENTS {
-            builder.codec_config().add_config(
-                pt.into(),
-                None,
-                Codec::Tele,
-                rate,
-                None,
-                FormatParams::default(),
-            );
-        }
-    }
-    let mut rtc = builder.build(now);
-    let host = Candidate::host(config.local_addr, "udp")
-        .map_err(|e| WebRtcError::OfferRejected(e.to_string()))?;
-    rtc.add_local_candidate(host);
-    Ok(rtc)
-}
-
-fn audio_mid(sdp: &str) -> Option<Mid> {
-    let mut in_audio = false;
-    for line in sdp.lines() {
-        if let Some(m) = line.strip_prefix("m=") {
-            let mut fields = m.split(' ');
-            in_audio = fields.next() == Some("audio") && fields.next() != Some("0");
-        } else if let Some(mid) = line.strip_prefix("a=mid:").filter(|_| in_audio) {
-            return Some(Mid::from(mid.trim()));
-        }
-    }
-    None
-}
-
-/// Turns off the resend-ratio cap of the stream the leg sends on.
-///
-/// str0m caps resends (answers to NACKs) at a share of the bytes sent, and
-/// for that keeps a history of every packet sent in the last second (a
-/// `VecDeque` of 64 entries, 1.5 KB per call). The leg writes its packets
-/// not nackable (audio is not retransmitted; the answer offers no RTX), so
-/// str0m caches none and never resends: the cap has nothing to cap. The
-/// resend cache keeps str0m's sizes (50 packets, 3 s); it stays empty.
-fn drop_resend_ratio_cap(rtc: &mut Rtc, audio: Mid) {
-    if let Some(tx) = rtc.direct_api().stream_tx_by_mid(audio, None) {
-        tx.set_rtx_cache(RESEND_CACHE_PACKETS, RESEND_CACHE_AGE, None);
-    }
-}
-
-fn push_probe<T>(q: &mut VecDeque<T>, probe: T) {
-    if q.len() == PROBES {
-        q.pop_front();
-    }
-    q.push_back(probe);
-}
-
-/// The extended sequence number nearest to `last` whose low 16 bits are
-/// `seq` (RFC 3711 §3.3.1 index estimation).
-fn extend_seq(last: Option<u64>, seq: u16) -> u64 {
-    let Some(last) = last else {
-        return u64::from(seq);
-    };
-    let roc = last >> 16;
-    [roc.checked_sub(1), Some(roc), Some(roc + 1)]
-        .into_iter()
-        .flatten()
-        .map(|r| (r << 16) | u64::from(seq))
-        .min_by_key(|c| c.abs_diff(last))
-        .unwrap_or(u64::from(seq))
-}
-
-/// `n` ICE characters (RFC 8839 §5.4: ALPHA / DIGIT / "+" / "/"); ours are
-/// alphanumeric only.
-fn ice_chars(rng: &mut impl RngCore, n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..n)
-        .map(|_| char::from(ALPHABET[(rng.next_u32() as usize) % ALPHABET.len()]))
-        .collect()
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-
-    #[test]
-    fn sequence_numbers_extend_across_wrap() {
-        assert_eq!(extend_seq(None, 65535), 65535);
-        assert_eq!(extend_seq(Some(65535), 0), 65536);
-        assert_eq!(extend_seq(Some(65536), 65535), 65535);
-        assert_eq!(extend_seq(Some(3 << 16), 2), (3 << 16) + 2);
-        assert_eq!(extend_seq(Some(5), 65530), 65530);
     }
 }

@@ -23,20 +23,20 @@
 //! // timer:    leg.handle_timeout(now)
 //! ```
 //!
-//! str0m does the WebRTC work; it stays behind this module (no str0m type in
-//! the public API) so it could be swapped.
+//! The leg is built from the str0m-free transport parts of
+//! [`super::webrtc_lite`] (the ICE-lite responder, DTLS on dimpl) and the
+//! SRTP contexts of [`super::srtp`]; its SDP is written by `sdp`. str0m is
+//! left only as the browser of the tests. Why: `docs/decisions.md`.
 
-mod consent;
 pub mod demux;
 mod error;
-mod identity;
 mod leg;
-mod srtp_profile;
+mod sdp;
 
+pub use super::srtp::SrtpProfile;
 pub use demux::{Demux, DemuxStats, LegId, stun_username};
 pub use error::WebRtcError;
 pub use leg::{DisconnectReason, Event, Output, RtpPacket, Transmit, WebRtcConfig, WebRtcLeg};
-pub use srtp_profile::SrtpProfile;
 
 #[cfg(test)]
 mod tests;

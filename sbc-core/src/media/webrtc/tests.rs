@@ -329,7 +329,7 @@ fn browser_connects_and_opus_flows_both_ways() {
             .any(|(_, e)| *e == Event::SrtpProfile(profile))
     );
     // str0m offers AES-GCM first; both ends support it.
-    assert_eq!(profile, SrtpProfile::AeadAesGcm);
+    assert_eq!(profile, SrtpProfile::AeadAes256Gcm);
     assert_eq!(net.disconnect_reason(0), None);
 }
 
@@ -508,6 +508,6 @@ fn a_leg_that_offers_connects_and_opus_flows_both_ways() {
     exchange(&mut net, i, 1000, 90_000);
     assert_eq!(
         net.legs[i].leg.srtp_profile(),
-        Some(SrtpProfile::AeadAesGcm)
+        Some(SrtpProfile::AeadAes256Gcm)
     );
 }

@@ -197,6 +197,16 @@ impl IceLite {
         &self.local.ufrag
     }
 
+    /// Our credentials (`a=ice-ufrag`, `a=ice-pwd` of our SDP).
+    pub fn local_credentials(&self) -> &IceCredentials {
+        &self.local
+    }
+
+    /// The browser's ufrag, once its SDP told it.
+    pub fn remote_ufrag(&self) -> Option<&str> {
+        self.remote_ufrag.as_deref()
+    }
+
     /// The browser's ufrag arrived (its SDP answer to our offer).
     pub fn set_remote_ufrag(&mut self, ufrag: String) {
         self.remote_ufrag = Some(ufrag);

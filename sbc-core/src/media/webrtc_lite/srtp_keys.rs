@@ -54,6 +54,15 @@ impl DtlsSrtpProfile {
         }
     }
 
+    /// The SRTP profile of [`crate::media::srtp`] this one is.
+    pub fn srtp_profile(self) -> SrtpProfile {
+        match self {
+            Self::AeadAes256Gcm => SrtpProfile::AeadAes256Gcm,
+            Self::AeadAes128Gcm => SrtpProfile::AeadAes128Gcm,
+            Self::Aes128CmHmacSha1_80 => SrtpProfile::AesCm128HmacSha1_80,
+        }
+    }
+
     /// The master key length in bytes.
     pub fn master_key_len(self) -> usize {
         match self {
@@ -206,21 +215,19 @@ impl SrtpKeys {
         &self.remote
     }
 
-    /// For `SRTP_AES128_CM_HMAC_SHA1_80`, the two contexts of
-    /// [`crate::media::srtp`]: (protecting what we send, unprotecting what we
-    /// receive). `None` for the AEAD profiles, which that module does not
-    /// have yet (RFC 7714 is being added to it).
-    pub fn aes_cm_contexts(&self) -> Option<(SrtpContext, SrtpContext)> {
-        if self.profile != DtlsSrtpProfile::Aes128CmHmacSha1_80 {
-            return None;
-        }
-        let local = MasterKey::from_bytes(self.local.key_and_salt())?;
-        let remote = MasterKey::from_bytes(self.remote.key_and_salt())?;
-        let profile = SrtpProfile::AesCm128HmacSha1_80;
-        Some((
-            SrtpContext::new(profile, &local),
-            SrtpContext::new(profile, &remote),
-        ))
+    /// The two contexts of [`crate::media::srtp`] for the negotiated
+    /// profile: (protecting what we send, unprotecting what we receive).
+    pub fn contexts(&self) -> (SrtpContext, SrtpContext) {
+        let profile = self.profile.srtp_profile();
+        let key = |k: &SrtpMasterKey| {
+            // split() cut both keys to this profile's lengths.
+            MasterKey::from_parts(profile, k.key(), k.salt())
+                .expect("a DTLS-SRTP key has its profile's lengths")
+        };
+        (
+            SrtpContext::new(profile, &key(&self.local)),
+            SrtpContext::new(profile, &key(&self.remote)),
+        )
     }
 }
 
@@ -273,16 +280,21 @@ mod tests {
         );
     }
 
-    /// The AES-CM keys of the two roles feed the SDES SRTP module: what one
-    /// side protects, the other unprotects, both ways.
+    /// The keys of the two roles, of every profile, feed the SRTP module:
+    /// what one side protects, the other unprotects, both ways.
     #[test]
-    fn aes_cm_keys_work_with_the_srtp_module() {
-        let p = DtlsSrtpProfile::Aes128CmHmacSha1_80;
+    fn every_profiles_keys_work_with_the_srtp_module() {
+        for p in DtlsSrtpProfile::PREFERENCE {
+            keys_work_with_the_srtp_module(p);
+        }
+    }
+
+    fn keys_work_with_the_srtp_module(p: DtlsSrtpProfile) {
         let m = material(p);
         let server = SrtpKeys::split(&m, p, DtlsRole::Server).unwrap();
         let client = SrtpKeys::split(&m, p, DtlsRole::Client).unwrap();
-        let (mut s_out, mut s_in) = server.aes_cm_contexts().unwrap();
-        let (mut c_out, mut c_in) = client.aes_cm_contexts().unwrap();
+        let (mut s_out, mut s_in) = server.contexts();
+        let (mut c_out, mut c_in) = client.contexts();
         let rtp = |seq: u8| {
             let mut p = vec![0x80, 111, 0, seq, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef];
             p.extend(b"opus payload");
@@ -299,8 +311,5 @@ mod tests {
         let mut packet = rtp(2);
         s_out.protect_rtp(&mut packet).unwrap();
         assert!(s_in.unprotect_rtp(&mut packet).is_err());
-        let gcm = DtlsSrtpProfile::AeadAes128Gcm;
-        let keys = SrtpKeys::split(&material(gcm), gcm, DtlsRole::Server).unwrap();
-        assert!(keys.aes_cm_contexts().is_none());
     }
 }
