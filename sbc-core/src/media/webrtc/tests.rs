@@ -37,6 +37,10 @@ struct Net {
     legs: Vec<Gw>,
     browsers: Vec<Browser>,
     wire: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
+    /// The last SRTP or SRTCP datagram a browser sent the gateway.
+    last_srtp: Option<(SocketAddr, Vec<u8>)>,
+    /// DTLS datagrams the browsers sent the gateway.
+    dtls_to_gateway: usize,
     rng: StdRng,
 }
 
@@ -51,6 +55,8 @@ impl Net {
             legs: Vec::new(),
             browsers: Vec::new(),
             wire: VecDeque::new(),
+            last_srtp: None,
+            dtls_to_gateway: 0,
             rng: StdRng::seed_from_u64(7),
         }
     }
@@ -85,6 +91,20 @@ impl Net {
     /// Adds a leg offering audio (a call from the PBX) and a browser at
     /// `addr` answering it.
     fn call_from_pbx(&mut self, addr: &str) -> usize {
+        let (i, answer) = self.call_from_pbx_unanswered(addr);
+        let leg = &mut self.legs[i].leg;
+        leg.accept_answer(&answer)
+            .expect("the leg takes the answer");
+        assert!(matches!(
+            leg.accept_answer(&answer),
+            Err(WebRtcError::NoPendingOffer)
+        ));
+        i
+    }
+
+    /// [`Self::call_from_pbx`] with the browser's answer still on its way:
+    /// returned, not given to the leg.
+    fn call_from_pbx_unanswered(&mut self, addr: &str) -> (usize, String) {
         let codecs = crate::sdp::CodecPolicy::default().allowed;
         let (mut leg, offer) =
             WebRtcLeg::create_offer(self.now, &self.config, &codecs, &mut self.rng)
@@ -99,12 +119,6 @@ impl Net {
             assert!(offer.contains(wanted), "{wanted} missing: {offer}");
         }
         let (browser, answer) = Browser::answering(self.now, addr, &offer);
-        leg.accept_answer(&answer)
-            .expect("the leg takes the answer");
-        assert!(matches!(
-            leg.accept_answer(&answer),
-            Err(WebRtcError::NoPendingOffer)
-        ));
         let id = LegId(self.legs.len() as u64 + 1);
         self.demux.insert_leg(id, leg.local_ufrag());
         self.legs.push(Gw {
@@ -114,7 +128,7 @@ impl Net {
             deadline: self.now,
         });
         self.browsers.push(browser);
-        self.legs.len() - 1
+        (self.legs.len() - 1, answer)
     }
 
     /// Drains every output, delivers what is on the wire 1 ms later, or
@@ -184,6 +198,12 @@ impl Net {
         };
         let now = self.now;
         for (from, to, data) in std::mem::take(&mut self.wire) {
+            if to == self.gateway && matches!(data.first(), Some(128..=191)) {
+                self.last_srtp = Some((from, data.clone()));
+            }
+            if to == self.gateway && matches!(data.first(), Some(20..=63)) {
+                self.dtls_to_gateway += 1;
+            }
             if to == self.gateway {
                 if let Some(id) = self.demux.route(from, to, &data) {
                     let gw = self.legs.iter_mut().find(|g| g.id == id).unwrap();
@@ -510,4 +530,198 @@ fn a_leg_that_offers_connects_and_opus_flows_both_ways() {
         net.legs[i].leg.srtp_profile(),
         Some(SrtpProfile::AeadAes256Gcm)
     );
+}
+
+/// str0m answers the leg's `actpass` offer with `setup:passive`: the leg is
+/// the DTLS client, and starts once the answer tells it so.
+#[test]
+fn a_leg_that_offers_is_the_dtls_client_when_the_browser_is_passive() {
+    let mut net = Net::new();
+    let (i, answer) = net.call_from_pbx_unanswered("198.51.100.11:50000");
+    assert!(answer.contains("a=setup:passive"), "{answer}");
+    let start = net.now;
+    while net.now - start < Duration::from_millis(300) {
+        net.step();
+    }
+    assert_eq!(net.dtls_to_gateway, 0, "the passive browser waits");
+    assert!(!net.leg_connected(i));
+    net.legs[i]
+        .leg
+        .accept_answer(&answer)
+        .expect("the leg takes the answer");
+    net.connect(i);
+    exchange(&mut net, i, 7, 160);
+}
+
+/// Chromium answers `setup:active`, and its ClientHello may reach the leg
+/// before its answer has crossed the signalling path: the leg keeps it and
+/// completes the handshake once the answer gives the browser's
+/// fingerprint. The browser here is a check written by hand and a DTLS
+/// client of ours.
+#[test]
+fn a_client_hello_that_overtakes_the_browsers_answer_waits_for_it() {
+    use crate::media::webrtc_lite::stun::attr;
+    use crate::media::webrtc_lite::tests::ice::request;
+    use crate::media::webrtc_lite::{DtlsEndpoint, DtlsEvent, DtlsIdentity, DtlsRole};
+
+    let mut now = epoch();
+    let gateway: SocketAddr = GATEWAY.parse().unwrap();
+    let browser: SocketAddr = "198.51.100.12:50000".parse().unwrap();
+    let config = WebRtcConfig::new(gateway);
+    let mut rng = StdRng::seed_from_u64(5);
+    let codecs = crate::sdp::CodecPolicy::default().allowed;
+    let (mut leg, offer) = WebRtcLeg::create_offer(now, &config, &codecs, &mut rng).unwrap();
+    let ufrag = leg.local_ufrag().to_owned();
+    let pwd = offer
+        .lines()
+        .find_map(|l| l.strip_prefix("a=ice-pwd:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let check = request(Some(&format!("{ufrag}:brUF")), Some(&pwd), |w| {
+        w.attribute(attr::USE_CANDIDATE, &[]);
+    });
+    leg.handle_input(now, browser, gateway, &check);
+    let browser_id = DtlsIdentity::generate().unwrap();
+    let mut client = DtlsEndpoint::new(
+        now,
+        &browser_id,
+        DtlsRole::Client,
+        config.fingerprint().clone(),
+    )
+    .unwrap();
+    let mut early = 0;
+    while let Some(record) = client.poll_transmit() {
+        leg.handle_input(now, browser, gateway, &record);
+        early += 1;
+    }
+    assert!(early > 0, "the ClientHello went out");
+    let answer = offer
+        .replace(&format!("a=ice-ufrag:{ufrag}"), "a=ice-ufrag:brUF")
+        .replace(&pwd, "the-browsers-password-0123456789")
+        .replace(
+            &config.fingerprint().to_string(),
+            &browser_id.fingerprint().to_string(),
+        )
+        .replace("a=setup:actpass", "a=setup:active");
+    let (mut leg_connected, mut client_connected) = (false, false);
+    leg.accept_answer(&answer)
+        .expect("the leg takes the answer");
+    for _ in 0..100 {
+        loop {
+            match leg.poll_output() {
+                Output::Transmit(t) if matches!(t.contents.first(), Some(20..=63)) => {
+                    assert_eq!(t.destination, browser);
+                    client.handle_input(now, &t.contents);
+                }
+                Output::Transmit(_) => {}
+                Output::Event(Event::Connected) => leg_connected = true,
+                Output::Event(Event::Disconnected(r)) => panic!("the leg died: {r:?}"),
+                Output::Event(_) => {}
+                Output::Timeout(_) => break,
+            }
+        }
+        while let Some(e) = client.poll_event() {
+            client_connected |= matches!(e, DtlsEvent::Connected(_));
+        }
+        while let Some(record) = client.poll_transmit() {
+            leg.handle_input(now, browser, gateway, &record);
+        }
+        if leg_connected && client_connected {
+            break;
+        }
+        now += Duration::from_millis(1);
+        leg.handle_timeout(now);
+        client.handle_timeout(now);
+    }
+    assert!(leg_connected && client_connected, "the handshake completed");
+    assert_eq!(leg.srtp_profile(), Some(SrtpProfile::AeadAes256Gcm));
+}
+
+#[test]
+fn srtp_from_an_unproven_address_replayed_or_damaged_reaches_nothing() {
+    let mut net = Net::new();
+    net.call("198.51.100.7:50000", |o| o);
+    net.connect(0);
+    exchange(&mut net, 0, 100, 1000);
+    let received = net.rtp_at_leg(0).len();
+    let (from, datagram) = net.last_srtp.clone().expect("the browser sent SRTP");
+    let now = net.now;
+    let gateway = net.gateway;
+    let leg = &mut net.legs[0].leg;
+    // The same packet from an address that never passed ICE.
+    let stranger: SocketAddr = "203.0.113.66:4444".parse().unwrap();
+    leg.handle_input(now, stranger, gateway, &datagram);
+    // The same packet again from the browser's address: a replay.
+    leg.handle_input(now, from, gateway, &datagram);
+    // Garbage of every kind and length from the browser's address, and
+    // the real packet with each bit flipped in turn.
+    let mut rng = StdRng::seed_from_u64(11);
+    for k in 0..5_000usize {
+        let mut junk = vec![0u8; k % 300];
+        rand::RngCore::fill_bytes(&mut rng, &mut junk);
+        if let Some(b) = junk.first_mut() {
+            *b = [0, 1, 20, 63, 128, 191, 200, 255][k % 8];
+        }
+        leg.handle_input(now, from, gateway, &junk);
+    }
+    for bit in 0..datagram.len() * 8 {
+        let mut flipped = datagram.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        leg.handle_input(now, from, gateway, &flipped);
+    }
+    net.step();
+    assert_eq!(net.rtp_at_leg(0).len(), received);
+    assert!(net.legs[0].leg.is_connected());
+    // The browser's next packet still arrives.
+    let pt = net.browsers[0].opus_pt();
+    let now = net.now;
+    net.browsers[0].send(now, pt, 150, 50_000, b"after");
+    net.run_until(Duration::from_secs(1), |n| n.rtp_at_leg(0).len() > received);
+    assert_eq!(&net.rtp_at_leg(0)[received].payload[..], b"after");
+}
+
+#[test]
+fn a_reoffer_answers_hold_restarts_ice_and_refuses_a_new_certificate() {
+    let now = epoch();
+    let config = WebRtcConfig::new(GATEWAY.parse().unwrap());
+    let mut rng = StdRng::seed_from_u64(3);
+    let (_browser, offer) = Browser::new(now, "198.51.100.7:50000");
+    let (mut leg, _) = WebRtcLeg::accept_offer(now, &config, &offer, &mut rng).unwrap();
+    let ufrag = leg.local_ufrag().to_owned();
+
+    let hold = offer.replace("a=sendrecv", "a=sendonly");
+    let answer = leg.accept_reoffer(&hold, &mut rng).unwrap();
+    assert!(answer.contains("a=recvonly\r\n"), "{answer}");
+    assert!(answer.contains("a=setup:passive\r\n"), "{answer}");
+    assert_eq!(leg.local_ufrag(), ufrag, "no ICE restart asked");
+
+    let their_ufrag = offer
+        .lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let restart = offer.replace(&their_ufrag, "NewUfragOfTheBrowser");
+    let answer = leg.accept_reoffer(&restart, &mut rng).unwrap();
+    assert_ne!(
+        leg.local_ufrag(),
+        ufrag,
+        "an ICE restart gets new credentials"
+    );
+    assert!(answer.contains(&format!("a=ice-ufrag:{}\r\n", leg.local_ufrag())));
+
+    let fingerprint = offer
+        .lines()
+        .find_map(|l| l.strip_prefix("a=fingerprint:sha-256 "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let mut other = fingerprint.clone().into_bytes();
+    other[0] = if other[0] == b'0' { b'1' } else { b'0' };
+    let forged = restart.replace(&fingerprint, std::str::from_utf8(&other).unwrap());
+    assert!(matches!(
+        leg.accept_reoffer(&forged, &mut rng),
+        Err(WebRtcError::OfferRejected(_))
+    ));
 }

@@ -59,4 +59,4 @@ pub fn looks_like_dtls(datagram: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,6 +6,6 @@
 
 mod dtls;
 mod gcm;
-mod ice;
+pub(crate) mod ice;
 mod mutation;
 mod peer;
