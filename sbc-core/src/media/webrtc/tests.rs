@@ -106,9 +106,8 @@ impl Net {
     /// returned, not given to the leg.
     fn call_from_pbx_unanswered(&mut self, addr: &str) -> (usize, String) {
         let codecs = crate::sdp::CodecPolicy::default().allowed;
-        let (mut leg, offer) =
-            WebRtcLeg::create_offer(self.now, &self.config, &codecs, &mut self.rng)
-                .expect("the leg offers");
+        let (leg, offer) = WebRtcLeg::create_offer(self.now, &self.config, &codecs, &mut self.rng)
+            .expect("the leg offers");
         for wanted in [
             "a=ice-lite",
             "a=setup:actpass",
