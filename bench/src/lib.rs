@@ -8,11 +8,9 @@
 //!
 //! The workload of the relay benchmark (`--bin relay`) is in [`relay`]; the
 //! comparison of our media relay with rtpengine (`--bin relay_vs_rtpengine`)
-//! is in [`versus`]; the memory of the str0m-free transport (`--bin
-//! lite_memory`) is in [`lite`].
+//! is in [`versus`].
 
 mod alloc;
-pub mod lite;
 pub mod relay;
 pub mod versus;
 

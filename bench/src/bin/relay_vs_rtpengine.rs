@@ -289,7 +289,7 @@ fn print_table(args: &Args, runs: &[(Relay, RunReport)]) {
     );
     println!();
     println!(
-        "{:<44}{:>16}{:>16}{:>16}",
+        "{:<44}{:>18}{:>18}{:>16}",
         "", "rtpengine", "ours", "ours/rtpengine"
     );
     let row = |label: &str, f: &dyn Fn(&Totals) -> String, ratio: Option<fn(&Totals) -> f64>| {
@@ -301,7 +301,7 @@ fn print_table(args: &Args, runs: &[(Relay, RunReport)]) {
                 "-".into()
             }
         });
-        println!("{label:<44}{:>16}{:>16}{ratio:>16}", f(&theirs), f(&ours));
+        println!("{label:<44}{:>18}{:>18}{ratio:>16}", f(&theirs), f(&ours));
     };
     row("runs", &|t| t.runs.to_string(), None);
     row(

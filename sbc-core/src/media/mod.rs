@@ -8,13 +8,15 @@
 //! - [`stats`]: per-stream receive statistics (RFC 3550 A.1, A.3, A.8).
 //! - [`emodel`]: MOS estimate from the simplified ITU-T G.107 E-model.
 //! - [`dtmf`]: RFC 4733 telephone-events, decoded and generated.
-//! - [`srtp`]: SRTP/SRTCP (RFC 3711) with SDES keys, toward the PBX.
+//! - [`srtp`]: SRTP/SRTCP: AES-CM (RFC 3711, SDES toward the PBX) and
+//!   AEAD-AES-GCM (RFC 7714, DTLS-SRTP toward the browser).
 //! - [`rtp_leg`]: symmetric latching without RTP bleed, media timeout.
 //! - [`bridge`]: the per-call relay: PT/SSRC/seq/ts rewriting, DTMF, RTCP.
-//! - [`webrtc`]: the browser's leg on str0m (ICE-lite, DTLS-SRTP) and the
-//!   demultiplexer of the one UDP port all browser legs share.
-//! - [`webrtc_lite`]: the transport of a str0m-free browser leg (ICE-lite
-//!   responder, DTLS-SRTP on dimpl), not wired in yet.
+//! - [`webrtc`]: the browser's leg (its SDP, ICE-lite, DTLS-SRTP, RTP in
+//!   and out) and the demultiplexer of the one UDP port all browser legs
+//!   share.
+//! - [`webrtc_lite`]: the leg's transport parts: the ICE-lite responder
+//!   and DTLS-SRTP on dimpl.
 
 pub mod bridge;
 pub mod dtmf;

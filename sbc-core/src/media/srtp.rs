@@ -14,8 +14,8 @@
 //! here panics on any input; every refusal is a [`SrtpError`] the caller
 //! counts ([`SrtpDropCounts`]) and drops.
 //!
-//! The browser leg's DTLS-SRTP is str0m's today, with str0m's own SRTP;
-//! the AEAD profiles are here for a leg without str0m.
+//! The browser leg keys AEAD contexts (what browsers negotiate) or AES-CM
+//! ones from DTLS-SRTP; the PBX leg keys AES-CM ones from SDES.
 
 mod aead;
 mod aes_cm;

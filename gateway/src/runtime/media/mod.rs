@@ -19,7 +19,8 @@
 //! The PBX's offer is translated from the browser's offer (the codecs the
 //! relay passes through, on the browser's payload types); the PBX's answer
 //! gives the payload map, and only then is the browser answered, by the
-//! WebRTC leg (str0m owns the DTLS certificate and ICE credentials) with
+//! WebRTC leg (it owns its ICE credentials; the DTLS certificate is the
+//! process's, in `WebRtcConfig`) with
 //! exactly the PBX's codecs: the browser never sends a codec the PBX did
 //! not take.
 //! Sockets of a call's PBX side are read by two small tasks that hand the

@@ -29,7 +29,8 @@ pub enum WebRtcError {
     /// The payload type is not one the browser accepted in the answer.
     #[error("payload type {0} was not negotiated with the browser")]
     UnknownPayloadType(u8),
-    /// str0m refused the packet.
+    /// SRTP refused to protect the packet (a malformed header, e.g. an RTCP
+    /// compound shorter than its header).
     #[error("the packet could not be sent: {0}")]
     Send(String),
 }

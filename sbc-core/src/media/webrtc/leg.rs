@@ -292,7 +292,8 @@ impl WebRtcLeg {
     /// returns the leg and the SDP offer (ICE-lite, one host candidate,
     /// `setup:actpass`, BUNDLE, rtcp-mux). The leg answers ICE checks at
     /// once; [`Self::accept_answer`] completes the negotiation and starts
-    /// DTLS.
+    /// DTLS. Consent (RFC 7675) is counted from the answer: until then the
+    /// call may ring for as long as the signalling lets it.
     pub fn create_offer(
         now: Instant,
         config: &WebRtcConfig,
@@ -429,6 +430,7 @@ impl WebRtcLeg {
         }
         self.dtls = Dtls::Running(Box::new(dtls));
         self.ice.set_remote_ufrag(remote.ice_ufrag);
+        self.ice.restart_consent(now);
         self.formats = remote.formats;
         self.remote_fingerprint = Some(remote.fingerprint);
         self.pump();
@@ -572,7 +574,11 @@ impl WebRtcLeg {
         if self.state == State::Dead {
             return;
         }
-        self.ice.handle_timeout(now);
+        // An offer waiting for its answer waits for a person: the browser
+        // checks only once its user answered, so consent counts from then.
+        if !matches!(self.dtls, Dtls::AwaitingAnswer(_)) {
+            self.ice.handle_timeout(now);
+        }
         if let Dtls::Running(d) = &mut self.dtls
             && d.poll_timeout().is_some_and(|at| at <= now)
         {
@@ -594,15 +600,11 @@ impl WebRtcLeg {
         if self.state == State::Dead {
             return Output::Timeout(idle);
         }
-        let dtls = match &self.dtls {
-            Dtls::Running(d) => d.poll_timeout(),
-            Dtls::AwaitingAnswer(_) => None,
+        let (ice, dtls) = match &self.dtls {
+            Dtls::Running(d) => (self.ice.poll_timeout(), d.poll_timeout()),
+            Dtls::AwaitingAnswer(_) => (None, None),
         };
-        let at = [self.ice.poll_timeout(), dtls]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(idle);
+        let at = [ice, dtls].into_iter().flatten().min().unwrap_or(idle);
         Output::Timeout(at)
     }
 

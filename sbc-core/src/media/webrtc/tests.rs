@@ -118,6 +118,11 @@ impl Net {
             assert!(offer.contains(wanted), "{wanted} missing: {offer}");
         }
         let (browser, answer) = Browser::answering(self.now, addr, &offer);
+        (self.adopt(leg, browser), answer)
+    }
+
+    /// Puts `leg` and its `browser` on the network; their index.
+    fn adopt(&mut self, leg: WebRtcLeg, browser: Browser) -> usize {
         let id = LegId(self.legs.len() as u64 + 1);
         self.demux.insert_leg(id, leg.local_ufrag());
         self.legs.push(Gw {
@@ -127,7 +132,7 @@ impl Net {
             deadline: self.now,
         });
         self.browsers.push(browser);
-        (self.legs.len() - 1, answer)
+        self.legs.len() - 1
     }
 
     /// Drains every output, delivers what is on the wire 1 ms later, or
@@ -723,4 +728,34 @@ fn a_reoffer_answers_hold_restarts_ice_and_refuses_a_new_certificate() {
         leg.accept_reoffer(&forged, &mut rng),
         Err(WebRtcError::OfferRejected(_))
     ));
+}
+
+/// A call from the PBX rings at the browser for longer than the consent
+/// timeout: the browser starts ICE only once its user answered, and the
+/// leg counts consent from the answer.
+#[test]
+fn a_leg_that_offers_outlives_a_long_ring() {
+    let mut net = Net::new();
+    let codecs = crate::sdp::CodecPolicy::default().allowed;
+    let (mut leg, offer) =
+        WebRtcLeg::create_offer(net.now, &net.config, &codecs, &mut net.rng).unwrap();
+    // A minute of ringing: the leg's timers run, nothing arrives.
+    for _ in 0..60 {
+        net.now += Duration::from_secs(1);
+        leg.handle_timeout(net.now);
+        loop {
+            match leg.poll_output() {
+                Output::Event(e) => assert!(!matches!(e, Event::Disconnected(_)), "{e:?}"),
+                Output::Transmit(_) => {}
+                Output::Timeout(_) => break,
+            }
+        }
+    }
+    let (browser, answer) = Browser::answering(net.now, "198.51.100.13:50000", &offer);
+    leg.accept_answer(&answer)
+        .expect("the leg takes the answer");
+    let i = net.adopt(leg, browser);
+    net.connect(i);
+    exchange(&mut net, i, 1, 1);
+    assert_eq!(net.disconnect_reason(i), None);
 }

@@ -6,10 +6,8 @@
 //! [`super::IceLite`] responder decides that). Browsers send one every few
 //! seconds (§5.1: 4–6 s); consent expires when none came for 30 s (§5.1).
 //!
-//! The same rule as the str0m leg's `webrtc/consent.rs`, without its STUN
-//! parsing (that one reads checks with str0m's parser; this module must not
-//! depend on str0m): the timer starts when the leg is made, so a browser
-//! that never checks at all is also given up after 30 s.
+//! The timer starts when the leg is made, so a browser that never checks at
+//! all is also given up after 30 s.
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +25,11 @@ impl ConsentTimer {
     /// A timer that starts at `now`, as if consent had just been obtained.
     pub(crate) fn new(now: Instant, timeout: Duration) -> Self {
         Self { timeout, last: now }
+    }
+
+    /// How long consent lasts without a check.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// A valid check arrived at `now`.

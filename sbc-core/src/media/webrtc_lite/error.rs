@@ -1,4 +1,4 @@
-//! Errors of the str0m-free transport: setting a DTLS endpoint up
+//! Errors of the browser leg's transport: setting a DTLS endpoint up
 //! ([`DtlsSetupError`]) and why a handshake failed ([`DtlsFailure`]).
 
 use thiserror::Error;

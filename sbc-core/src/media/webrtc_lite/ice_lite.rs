@@ -221,6 +221,15 @@ impl IceLite {
         self.remote_ufrag = remote_ufrag;
     }
 
+    /// Counts consent from `now`, as if a check had just come: for a leg
+    /// that offered, whose browser starts checking only once its user
+    /// answers and its SDP answer is made.
+    pub fn restart_consent(&mut self, now: Instant) {
+        if self.alive {
+            self.consent = ConsentTimer::new(now, self.consent.timeout());
+        }
+    }
+
     /// The address media goes to: the latest nominated one.
     pub fn selected(&self) -> Option<SocketAddr> {
         self.selected

@@ -2,11 +2,11 @@
 //! dimpl configuration, made once and shared (an `Arc`) by every
 //! [`super::DtlsEndpoint`] made with it.
 //!
-//! One certificate per process, as the str0m leg already does
-//! (`webrtc/identity.rs`; why that is safe is in `docs/decisions.md`, "One
-//! DTLS certificate per process"). One `dimpl::Config` per process too:
-//! building one validates the crypto provider with known-answer ECDH and
-//! ECDSA computations, about 0.6 ms, which str0m pays for every call.
+//! One certificate per process (`WebRtcConfig` makes one; why that is safe
+//! is in `docs/decisions.md`, "One DTLS certificate per process"). One
+//! `dimpl::Config` per process too: building one validates the crypto
+//! provider with known-answer ECDH and ECDSA computations, about 0.6 ms,
+//! which str0m paid for every call.
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,9 +42,8 @@ impl DtlsIdentity {
     }
 
     /// An identity from a DER certificate and its DER (PKCS#8 or SEC1)
-    /// private key, for instance the str0m leg's, so both legs present one
-    /// certificate. The key is parsed here once: dimpl would panic on a bad
-    /// one when an endpoint is made.
+    /// private key (a certificate made elsewhere). The key is parsed here
+    /// once: dimpl would panic on a bad one when an endpoint is made.
     pub fn from_der(certificate: Vec<u8>, private_key: Vec<u8>) -> Result<Self, DtlsSetupError> {
         let config = dimpl::Config::builder()
             // ICE has proved the peer's address before DTLS starts: the

@@ -1,10 +1,6 @@
-//! The transport of a str0m-free browser leg, sans-IO: an ICE-lite
-//! responder ([`IceLite`]) and DTLS-SRTP on dimpl ([`DtlsEndpoint`]). Not
-//! wired into the gateway yet: the browser leg is still
-//! [`super::webrtc::WebRtcLeg`] on str0m, which costs about 74 KB per call
-//! inside str0m's `Rtc` (`docs/benchmarks.md`). These parts keep 744 bytes
-//! per call once the DTLS handshake state is released, 9.7 KB before
-//! (`cargo run --release -p sbc-bench --bin lite_memory`).
+//! The transport of the browser leg ([`super::webrtc::WebRtcLeg`]),
+//! sans-IO: an ICE-lite responder ([`IceLite`]) and DTLS-SRTP on dimpl
+//! ([`DtlsEndpoint`]), with the SRTP keys DTLS exports ([`SrtpKeys`]).
 //!
 //! One UDP port carries all browser legs; RFC 7983 splits what arrives by
 //! its first byte: STUN (0–3) goes to the responder, DTLS (20–63) to the

@@ -103,7 +103,8 @@ pub fn browser_offer_to_pbx(
 
 /// What the PBX's answer to a browser offer says about media, without the
 /// browser's answer: for a browser leg that answered the browser itself
-/// (str0m writes that answer) and only needs the relay's side of it.
+/// (the WebRTC leg writes that answer) and only needs the relay's side of
+/// it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PbxAnswerMedia {
     /// Browser payload type ⇄ PBX payload type.
