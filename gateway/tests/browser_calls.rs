@@ -377,14 +377,10 @@ async fn register_answers_the_challenge_refreshes_and_unregisters() {
     );
     let register = tokio::spawn(run_node("ws_register.mjs", args));
     // While the binding holds, the admin API lists it.
-    let mut listed = Value::Null;
-    for _ in 0..40 {
-        listed = https_request(&gw, "GET", "/admin/registrations", Some(token)).await;
-        if listed["body"]["registrations"][0]["user"] == "alice" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let listed = admin_poll(&gw, "/admin/registrations", token, |v| {
+        v["body"]["registrations"][0]["user"] == "alice"
+    })
+    .await;
     assert_eq!(
         listed["body"]["registrations"][0]["user"], "alice",
         "{listed}"
@@ -919,6 +915,20 @@ async fn https_request(gw: &App, method: &str, path: &str, token: Option<&str>) 
     run_node("http.mjs", args.split_off(1)).await
 }
 
+/// GETs `path` of the admin API until `done` holds of the answer (at most
+/// 10 s); the last answer.
+async fn admin_poll(gw: &App, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut answer = Value::Null;
+    for _ in 0..40 {
+        answer = https_request(gw, "GET", path, Some(token)).await;
+        if done(&answer) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    answer
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_lists_shows_and_ends_a_call() {
     let token = "an admin token of some length";
@@ -928,31 +938,17 @@ async fn the_admin_api_lists_shows_and_ends_a_call() {
     let wrong = https_request(&gw, "GET", "/admin/calls", Some("not the token")).await;
     assert_eq!(wrong["status"], 401);
     // A call that only the operator ends.
-    let url = format!("https://{}/healthz", gw.http.local_addr);
-    let call = tokio::spawn(run_node(
-        "ws_call.mjs",
-        [
-            "--url",
-            &url,
-            "--to",
-            "600",
-            "--seconds",
-            "1",
-            "--hangup",
-            "remote",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect(),
-    ));
-    let mut listed = Value::Null;
-    for _ in 0..40 {
-        listed = https_request(&gw, "GET", "/admin/calls", Some(token)).await;
-        if listed["body"]["calls"][0]["state"] == "in-call" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let args = url_and(
+        &gw,
+        "https",
+        "/healthz",
+        &["--to", "600", "--seconds", "1", "--hangup", "remote"],
+    );
+    let call = tokio::spawn(run_node("ws_call.mjs", args));
+    let listed = admin_poll(&gw, "/admin/calls", token, |v| {
+        v["body"]["calls"][0]["state"] == "in-call"
+    })
+    .await;
     let entry = &listed["body"]["calls"][0];
     assert_eq!(entry["state"], "in-call", "{listed}");
     assert_eq!(entry["direction"], "outbound");
