@@ -445,6 +445,28 @@ async fn a_registered_browser_answers_a_call_from_the_pbx() {
     gw.stop().await;
 }
 
+/// A PBX that calls without an offer (RFC 3261 late offer): the gateway
+/// offers G.711 to the browser, then offers the PBX the codec the browser
+/// chose in its 200; the PBX answers in the ACK; the browser's tone comes
+/// back through SIPp's echo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_the_pbx_without_an_offer_is_offered_in_the_200() {
+    let port = common::free_port();
+    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
+    let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
+    let pbx = sipp("registrar_then_late_offer.xml", port, &[]);
+    let args = url_and(
+        &gw,
+        "https",
+        "/healthz",
+        &["--user", "alice", "--tone", "440"],
+    );
+    let result = run_node("ws_incoming.mjs", args).await;
+    assert_eq!(result["ok"], true, "{result}");
+    sipp_passed(pbx).await;
+    gw.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_socket_is_resumed_with_its_call() {
     let gw = start_gateway("").await;

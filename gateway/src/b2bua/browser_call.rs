@@ -462,6 +462,15 @@ impl BrowserCall {
                 };
                 vec![p::progress(&self.name, status, answer.as_deref())]
             }
+            // A call from the PBX that came without an offer: the PBX's
+            // answer to the gateway's 200, from its ACK. The browser has
+            // answered already.
+            LegEvent::Answered { sdp: Some(sdp) } if self.from_pbx => {
+                match self.pbx_answer(svc, sdp).await {
+                    Ok(_) => Vec::new(),
+                    Err(frames) => frames,
+                }
+            }
             LegEvent::Answered { sdp } => {
                 let answer = match sdp {
                     Some(sdp) => match self.pbx_answer(svc, sdp).await {

@@ -56,8 +56,9 @@ pub struct IncomingCall {
     pub display: Option<String>,
     /// The registered user called.
     pub to: String,
-    /// The PBX's SDP offer.
-    pub sdp: Bytes,
+    /// The PBX's SDP offer; `None` for an INVITE without one (a late
+    /// offer: the gateway offers in its 200, the PBX answers in its ACK).
+    pub sdp: Option<Bytes>,
 }
 
 /// Where a registration's events go: its own, and those of the calls to it.
@@ -224,7 +225,7 @@ impl Registrations {
     /// An INVITE from `from` to one of the registrations' Contacts
     /// (`sip:r<N>@…`): its SIP leg goes into `calls` and the owner hears of
     /// it. `Err` is the status to refuse it with (404: no such
-    /// registration; 488: no SDP offer).
+    /// registration).
     pub fn incoming(
         &mut self,
         tx: TransactionId,
@@ -253,7 +254,7 @@ impl Registrations {
             credentials: None,
         };
         let leg = SipLeg::incoming(tx, invite, config, sip.rng)?;
-        let sdp = leg.remote_offer().ok_or(488u16)?;
+        let sdp = leg.remote_offer();
         let (from, display) = caller(invite);
         let call = calls.adopt(leg, entry.owner.calls.clone());
         let event = RegNotice::Incoming(IncomingCall {

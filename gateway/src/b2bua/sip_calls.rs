@@ -247,8 +247,8 @@ impl SipCalls {
             TransactionEvent::StrayResponse { response, .. } => {
                 leg.on_stray_response(&response, layer)
             }
-            TransactionEvent::Ack { .. } | TransactionEvent::StrayAck { .. } => {
-                leg.on_ack(now, layer, rng)
+            TransactionEvent::Ack { request, .. } | TransactionEvent::StrayAck { request, .. } => {
+                leg.on_ack(now, &request, layer, rng)
             }
             TransactionEvent::Cancelled { .. } => leg.on_cancelled(now, layer),
             _ => {}

@@ -747,7 +747,10 @@ impl Session {
             return Vec::new();
         }
         let svc = self.config.calls.clone();
-        let sdp = String::from_utf8_lossy(&call.sdp).into_owned();
+        let sdp = call
+            .sdp
+            .as_ref()
+            .map(|sdp| String::from_utf8_lossy(sdp).into_owned());
         let media = match svc.media.create_incoming(sdp).await {
             Ok(media) => media,
             Err(e) => {

@@ -19,7 +19,9 @@ use sbc_core::sdp::translate::{
     BrowserOffer, GatewayOrigin, PbxMedia, PbxOffered, PbxSide, PbxSrtp, RtcpMode, SdesKeys,
     SipSideAddr, browser_answer_to_pbx, browser_offer_to_pbx, pbx_answer_media, read_pbx_offer,
 };
-use sbc_core::sdp::{Codec, CodecPolicy, Limits, PayloadMap, SessionDescription, TranslateError};
+use sbc_core::sdp::{
+    Codec, CodecPolicy, Limits, PayloadFormat, PayloadMap, SessionDescription, TranslateError,
+};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -114,6 +116,11 @@ enum Negotiation {
     /// The PBX (a call to a registered browser): the WebRTC leg offered
     /// the PBX's codecs; the browser's answer makes the PBX's.
     FromPbx { pending: PbxOffered },
+    /// The PBX, without an offer (a late offer, RFC 3261 §13.2.1): the
+    /// WebRTC leg offered every codec the relay passes; the browser's
+    /// answer makes the gateway's offer to the PBX (in its 200), and the
+    /// PBX's answer (in its ACK) is taken as for a browser's call.
+    LateFromPbx,
 }
 
 /// What creating a call gives: the call and the PBX's offer.
@@ -221,6 +228,10 @@ impl MediaCall {
         let (browser_offer, pending) = match &self.negotiation {
             Negotiation::FromBrowser { offer, pending } => (offer, pending),
             Negotiation::FromPbx { .. } => return self.pbx_reoffer(now, &parsed),
+            // No offer of the gateway's is out yet to be answered.
+            Negotiation::LateFromPbx => {
+                return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
+            }
         };
         let media = pbx_answer_media(pending, &parsed).map_err(MediaError::Sdp)?;
         let browser_answer = if self.webrtc.is_none() {
@@ -268,29 +279,45 @@ impl MediaCall {
 
     /// A call from the PBX: the WebRTC leg offers the PBX's codecs to the
     /// browser (that offer is returned); [`Self::set_browser_answer`]
-    /// completes both sides.
+    /// completes both sides. Without a PBX offer (`None`: a late offer) the
+    /// leg offers every codec the relay passes.
     #[allow(clippy::too_many_arguments)]
     pub fn create_incoming(
         now: Instant,
         id: MediaCallId,
-        pbx_offer: &str,
+        pbx_offer: Option<&str>,
         webrtc: &WebRtcConfig,
         sip_ip: IpAddr,
         sockets: PbxSockets,
         rtp_leg_config: RtpLegConfig,
         rng: &mut impl RngCore,
     ) -> Result<(MediaCall, String), MediaError> {
-        let parsed = SessionDescription::parse(pbx_offer.as_bytes(), &Limits::default())
-            .map_err(|e| MediaError::Sdp(e.into()))?;
-        let pending = read_pbx_offer(&parsed, &CodecPolicy::default(), &PbxSrtp::Off)
-            .map_err(MediaError::Sdp)?;
-        let codecs: Vec<Codec> = pending.formats.iter().map(|f| f.codec.clone()).collect();
+        let (negotiation, codecs) = match pbx_offer {
+            Some(offer) => {
+                let parsed = SessionDescription::parse(offer.as_bytes(), &Limits::default())
+                    .map_err(|e| MediaError::Sdp(e.into()))?;
+                let pending = read_pbx_offer(&parsed, &CodecPolicy::default(), &PbxSrtp::Off)
+                    .map_err(MediaError::Sdp)?;
+                let codecs: Vec<Codec> = pending.formats.iter().map(|f| f.codec.clone()).collect();
+                (Negotiation::FromPbx { pending }, codecs)
+            }
+            // G.711 first: whatever the browser puts first it sends, and
+            // the PBX, which has said nothing yet, surely takes G.711.
+            None => (
+                Negotiation::LateFromPbx,
+                vec![
+                    Codec::Pcmu,
+                    Codec::Pcma,
+                    Codec::TelephoneEvent { clock_rate: 8000 },
+                ],
+            ),
+        };
         let (leg, browser_offer) = WebRtcLeg::create_offer(now, webrtc, &codecs, rng)?;
         let rtp_port = sockets.rtp.local_addr().map_err(MediaError::Io)?.port();
         let call = MediaCall {
             id,
             leg_id: LegId(id.0),
-            negotiation: Negotiation::FromPbx { pending },
+            negotiation,
             pbx_side: SipSideAddr {
                 ip: sip_ip,
                 rtp_port,
@@ -310,22 +337,44 @@ impl MediaCall {
 
     /// The browser's answer to a call from the PBX: the WebRTC leg takes
     /// it, and the PBX's answer (the codecs the browser chose, on the PBX's
-    /// payload types, at the call's RTP address) is returned.
+    /// payload types, at the call's RTP address) is returned; after a late
+    /// offer, the gateway's offer to the PBX (the codecs the browser chose).
     pub fn set_browser_answer(
         &mut self,
         now: Instant,
         answer: &str,
         rng: &mut impl RngCore,
     ) -> Result<String, MediaError> {
+        if matches!(self.negotiation, Negotiation::LateFromPbx) {
+            return self.late_offer_to_pbx(answer, rng);
+        }
         let Negotiation::FromPbx { pending } = &self.negotiation else {
             return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
         };
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
             .map_err(|e| MediaError::Sdp(e.into()))?;
+        // The PBX is offered exactly the codec the browser will send (the
+        // first of its answer) and telephone-event: what the PBX answers
+        // then matches what arrives from the browser.
+        let first = parsed
+            .media
+            .iter()
+            .find(|m| m.media == "audio" && m.port != 0)
+            .and_then(|m| {
+                PayloadFormat::all_of(m)
+                    .into_iter()
+                    .find(|f| !f.codec.is_telephone_event())
+            })
+            .ok_or(MediaError::Sdp(TranslateError::AnswerMismatch))?;
+        let events = Codec::TelephoneEvent {
+            clock_rate: first.codec.clock_rate(),
+        };
         let pbx_side = PbxSide {
             addr: self.pbx_side,
             rtcp: RtcpMode::NextPort,
-            codecs: CodecPolicy::default(),
+            codecs: CodecPolicy {
+                allowed: vec![first.codec, events],
+            },
             ptime: None,
             srtp: PbxSrtp::Off,
         };
@@ -354,6 +403,60 @@ impl MediaCall {
         });
         debug!(call = %self.id, map = ?out.payload_map.pairs(), "media call: browser answered the PBX's call");
         Ok(out.sdp.to_string())
+    }
+
+    /// A late offer: the browser's answer to the leg's offer is translated
+    /// as a browser's offer would be into the gateway's offer to the PBX;
+    /// from then on the call negotiates as a browser's call does (the PBX's
+    /// answer, from its ACK, goes to [`Self::set_pbx_answer`]).
+    fn late_offer_to_pbx(
+        &mut self,
+        answer: &str,
+        rng: &mut impl RngCore,
+    ) -> Result<String, MediaError> {
+        let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
+            .map_err(|e| MediaError::Sdp(e.into()))?;
+        // The PBX is offered exactly the codec the browser will send (the
+        // first of its answer) and telephone-event: what the PBX answers
+        // then matches what arrives from the browser.
+        let first = parsed
+            .media
+            .iter()
+            .find(|m| m.media == "audio" && m.port != 0)
+            .and_then(|m| {
+                PayloadFormat::all_of(m)
+                    .into_iter()
+                    .find(|f| !f.codec.is_telephone_event())
+            })
+            .ok_or(MediaError::Sdp(TranslateError::AnswerMismatch))?;
+        let events = Codec::TelephoneEvent {
+            clock_rate: first.codec.clock_rate(),
+        };
+        let pbx_side = PbxSide {
+            addr: self.pbx_side,
+            rtcp: RtcpMode::NextPort,
+            codecs: CodecPolicy {
+                allowed: vec![first.codec, events],
+            },
+            ptime: None,
+            srtp: PbxSrtp::Off,
+        };
+        let origin = GatewayOrigin {
+            session_id: rng.random_range(1..=u64::from(u32::MAX)),
+            version: 1,
+        };
+        let pbx_offer =
+            browser_offer_to_pbx(&parsed, &pbx_side, origin).map_err(MediaError::Sdp)?;
+        self.webrtc
+            .as_mut()
+            .ok_or(MediaError::NoSuchCall(self.id))?
+            .accept_answer(answer)?;
+        self.negotiation = Negotiation::FromBrowser {
+            offer: answer.to_owned(),
+            pending: pbx_offer.pending,
+        };
+        debug!(call = %self.id, "media call: late offer made to the PBX");
+        Ok(pbx_offer.sdp.to_string())
     }
 
     /// A new offer from the PBX in a call it placed (hold, a new address):

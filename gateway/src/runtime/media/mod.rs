@@ -206,7 +206,7 @@ pub struct NewIncoming {
 
 enum Command {
     CreateIncoming {
-        offer: String,
+        offer: Option<String>,
         sockets: (UdpSocket, UdpSocket),
         reply: oneshot::Sender<Result<NewIncoming, MediaError>>,
     },
@@ -280,9 +280,13 @@ impl MediaHandle {
         .await
     }
 
-    /// Takes a PBX's offer (a call to a registered browser) and writes the
-    /// browser's offer; the browser leg is up for ICE from now on.
-    pub async fn create_incoming(&self, pbx_offer: String) -> Result<NewIncoming, MediaError> {
+    /// Takes a PBX's offer (a call to a registered browser; `None` for an
+    /// INVITE without one) and writes the browser's offer; the browser leg
+    /// is up for ICE from now on.
+    pub async fn create_incoming(
+        &self,
+        pbx_offer: Option<String>,
+    ) -> Result<NewIncoming, MediaError> {
         let sockets = self.ports.allocate().await?;
         let (reply, rx) = oneshot::channel();
         self.request(
@@ -519,7 +523,7 @@ impl MediaTask {
                 sockets,
                 reply,
             } => {
-                let _ = reply.send(self.create_incoming(now, &offer, sockets, pbx_tx));
+                let _ = reply.send(self.create_incoming(now, offer.as_deref(), sockets, pbx_tx));
             }
             Command::BrowserAnswer { call, sdp, reply } => {
                 let r = match self.calls.get_mut(&call) {
@@ -620,7 +624,7 @@ impl MediaTask {
     fn create_incoming(
         &mut self,
         now: Instant,
-        offer: &str,
+        offer: Option<&str>,
         (rtp, rtcp): (UdpSocket, UdpSocket),
         pbx_tx: &mpsc::Sender<PbxDatagram>,
     ) -> Result<NewIncoming, MediaError> {

@@ -6,6 +6,11 @@
 //! the dialog ([`SipLeg::on_ack`]); from then on the leg is the same as a
 //! placed call's.
 //!
+//! An INVITE without SDP (a late offer, RFC 3261 §13.2.1) is answered with
+//! the gateway's offer in the 2xx; the PBX's answer comes in the ACK and is
+//! reported as [`LegEvent::Answered`]. An ACK without one leaves the offer
+//! unanswered: the leg hangs up (BYE) and ends with a protocol error.
+//!
 //! ```text
 //! incoming ──180──▶ Offered ──2xx──▶ Offered (answered) ──ACK──▶ Confirmed
 //!                     │ reject / hangup ─▶ 4xx-6xx, Ended (local)
@@ -15,7 +20,7 @@
 use super::session_timer::{
     MIN_INTERVAL, Refresher, SessionTimer, session_expires, supports_timer,
 };
-use super::{EndCause, LegConfig, LegError, SipLeg, State, reason_text};
+use super::{EndCause, LegConfig, LegError, LegEvent, SipLeg, State, reason_text};
 use crate::sdp::Direction;
 use crate::sip::dialog::Dialog;
 use crate::sip::request::Tag;
@@ -97,8 +102,9 @@ impl SipLeg {
         Ok(())
     }
 
-    /// Answers the PBX's INVITE with 200 and the gateway's `sdp`; the call
-    /// is confirmed by the ACK.
+    /// Answers the PBX's INVITE with 200 and the gateway's `sdp` (its
+    /// answer, or its offer when the INVITE had none); the call is
+    /// confirmed by the ACK.
     pub fn answer(
         &mut self,
         now: Instant,
@@ -157,22 +163,48 @@ impl SipLeg {
         }
     }
 
-    /// The ACK of our 2xx: the dialog is confirmed (and a hang-up that
-    /// waited for it goes out now).
-    pub fn on_ack(&mut self, now: Instant, layer: &mut TransactionLayer, rng: &mut dyn RngCore) {
-        if let State::Offered {
+    /// The ACK `ack` of our 2xx: the dialog is confirmed (and a hang-up
+    /// that waited for it goes out now). After a late offer its SDP is the
+    /// PBX's answer ([`LegEvent::Answered`]).
+    pub fn on_ack(
+        &mut self,
+        now: Instant,
+        ack: &Message,
+        layer: &mut TransactionLayer,
+        rng: &mut dyn RngCore,
+    ) {
+        let State::Offered {
             answered: true,
             bye,
         } = self.state
-        {
-            if let Some(d) = &mut self.dialog {
-                d.confirm();
-            }
-            self.state = State::Confirmed;
-            if bye {
+        else {
+            return;
+        };
+        if let Some(d) = &mut self.dialog {
+            d.confirm();
+        }
+        self.state = State::Confirmed;
+        if bye {
+            self.send_bye(now, layer, rng);
+            return;
+        }
+        if self.remote_offer().is_some() {
+            return;
+        }
+        match super::sdp_body(ack) {
+            Some(sdp) => self.events.push_back(LegEvent::Answered { sdp: Some(sdp) }),
+            None => {
+                // RFC 3261 §13.2.2.4 leaves a UAC no other way to refuse.
+                self.bye_cause = EndCause::Protocol("the ACK carried no SDP answer".into());
                 self.send_bye(now, layer, rng);
             }
         }
+    }
+
+    /// Whether the INVITE came without SDP, so that the gateway's 2xx
+    /// carries the offer and the PBX answers in its ACK.
+    pub fn is_late_offer(&self) -> bool {
+        self.remote_offer().is_none()
     }
 
     /// A response of ours on the INVITE's server transaction: To tag,

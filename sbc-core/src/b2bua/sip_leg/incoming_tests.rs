@@ -37,8 +37,23 @@ fn invite() -> Message {
     ))
 }
 
+/// An INVITE without SDP (a late offer).
+fn invite_without_offer() -> Message {
+    pbx_message(
+        "INVITE sip:r1@192.0.2.1:5060 SIP/2.0\n\
+         Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKinv1\n\
+         Max-Forwards: 70\nFrom: \"Bob\" <sip:1002@pbx>;tag=pbx1\nTo: <sip:1001@pbx>\n\
+         Call-ID: in-1\nCSeq: 1 INVITE\nContact: <sip:1002@10.0.0.5:5060>\n\
+         Content-Length: 0\n\n",
+    )
+}
+
 impl Uas {
     fn new() -> Self {
+        Self::with(invite())
+    }
+
+    fn with(invite: Message) -> Self {
         let mut u = Uas {
             layer: TransactionLayer::new(TimerConfig::default(), StdRng::seed_from_u64(3)),
             leg: None,
@@ -49,7 +64,7 @@ impl Uas {
                 addr: "10.0.0.5:5060".parse().unwrap(),
             },
         };
-        u.deliver(invite());
+        u.deliver(invite);
         assert!(u.leg.is_some(), "the INVITE made a leg");
         u
     }
@@ -83,7 +98,9 @@ impl Uas {
                     .as_mut()
                     .unwrap()
                     .on_request(now, id, &request, layer),
-                TransactionEvent::Ack { .. } => self.leg.as_mut().unwrap().on_ack(now, layer, rng),
+                TransactionEvent::Ack { request, .. } => {
+                    self.leg.as_mut().unwrap().on_ack(now, &request, layer, rng)
+                }
                 TransactionEvent::Cancelled { .. } => {
                     self.leg.as_mut().unwrap().on_cancelled(now, layer)
                 }
@@ -233,4 +250,49 @@ fn an_incoming_call_with_session_expires_is_answered_with_it() {
         "600;refresher=uac"
     );
     assert_eq!(ok.headers.get(HeaderName::Require).unwrap(), "timer");
+}
+
+#[test]
+fn a_late_offer_is_made_in_the_200_and_answered_in_the_ack() {
+    let mut u = Uas::with(invite_without_offer());
+    assert!(u.leg().is_late_offer());
+    let _ = u.sent();
+    let (leg, layer, now) = (u.leg.as_mut().unwrap(), &mut u.layer, u.now);
+    // The gateway's offer (the same text serves here).
+    leg.answer(now, Bytes::from(ANSWER), layer).unwrap();
+    let ok = u.sent().pop().unwrap();
+    assert_eq!(&ok.body[..], ANSWER.as_bytes());
+    let tag = String::from_utf8_lossy(ok.header_to().unwrap().tag().unwrap()).into_owned();
+    let mut ack = u.in_dialog("ACK", 1, &tag);
+    ack.set_body(Some("application/sdp"), Bytes::from(OFFER));
+    u.deliver(ack);
+    assert!(u.leg().is_confirmed());
+    assert_eq!(
+        u.events(),
+        [LegEvent::Answered {
+            sdp: Some(Bytes::from(OFFER))
+        }]
+    );
+    // A retransmitted 2xx's ACK changes nothing.
+    let mut again = u.in_dialog("ACK", 1, &tag);
+    again.set_body(Some("application/sdp"), Bytes::from(OFFER));
+    u.deliver(again);
+    assert!(u.events().is_empty());
+}
+
+#[test]
+fn a_late_offer_left_unanswered_in_the_ack_is_hung_up() {
+    let mut u = Uas::with(invite_without_offer());
+    let _ = u.sent();
+    let (leg, layer, now) = (u.leg.as_mut().unwrap(), &mut u.layer, u.now);
+    leg.answer(now, Bytes::from(ANSWER), layer).unwrap();
+    let tag = u.sent_to_tag();
+    u.deliver(u.in_dialog("ACK", 1, &tag));
+    let bye = u.sent().pop().unwrap();
+    assert_eq!(bye.method(), Some(&Method::Bye));
+    u.deliver(response_to(&bye, 200, "OK", None));
+    assert!(matches!(
+        &u.events()[..],
+        [LegEvent::Ended(EndCause::Protocol(_))]
+    ));
 }
