@@ -937,6 +937,16 @@ async fn https_request(gw: &App, method: &str, path: &str, token: Option<&str>) 
     run_node("http.mjs", args.split_off(1)).await
 }
 
+/// A page of another origin imports `sbc-client.js` from the gateway (a
+/// CORS request) and opens a session with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_another_origin_imports_the_client_and_connects() {
+    let gw = start_gateway("").await;
+    let result = run_node("cross_origin.mjs", url_and(&gw, "https", "/healthz", &[])).await;
+    assert_eq!(result["ok"], true, "{result}");
+    gw.stop().await;
+}
+
 /// GETs `path` of the admin API until `done` holds of the answer (at most
 /// 10 s); the last answer.
 async fn admin_poll(gw: &App, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {

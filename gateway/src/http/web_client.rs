@@ -1,6 +1,11 @@
 //! The web client (`web-client/`), embedded in the binary at build time
 //! and served with its content types; nothing is read from disk at run
 //! time.
+//!
+//! `sbc-client.js` may be imported by pages of other origins (an ES module
+//! import is a CORS request): it is served with
+//! `Access-Control-Allow-Origin: *`. It is public code, fetched without
+//! credentials; the session itself is authenticated by `hello`'s token.
 
 use axum::Router;
 use axum::http::header;
@@ -36,6 +41,9 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The one file other origins may import.
+const CROSS_ORIGIN: &str = "/sbc-client.js";
+
 /// One route per file.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     FILES
@@ -44,7 +52,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             router.route(
                 path,
                 get(move || async move {
-                    (
+                    let mut response = (
                         [
                             (header::CONTENT_TYPE, content_type),
                             (header::CACHE_CONTROL, "no-cache"),
@@ -52,7 +60,14 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
                         ],
                         body,
                     )
-                        .into_response()
+                        .into_response();
+                    if path == CROSS_ORIGIN {
+                        response.headers_mut().insert(
+                            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                            header::HeaderValue::from_static("*"),
+                        );
+                    }
+                    response
                 }),
             )
         })
