@@ -117,9 +117,9 @@ enum Negotiation {
     /// the PBX's codecs; the browser's answer makes the PBX's.
     FromPbx { pending: PbxOffered },
     /// The PBX, without an offer (a late offer, RFC 3261 §13.2.1): the
-    /// WebRTC leg offered every codec the relay passes; the browser's
-    /// answer makes the gateway's offer to the PBX (in its 200), and the
-    /// PBX's answer (in its ACK) is taken as for a browser's call.
+    /// WebRTC leg offered G.711; the browser's answer makes the gateway's
+    /// offer to the PBX (in its 200), and the PBX's answer (in its ACK) is
+    /// taken as for a browser's call.
     LateFromPbx,
 }
 
@@ -280,7 +280,7 @@ impl MediaCall {
     /// A call from the PBX: the WebRTC leg offers the PBX's codecs to the
     /// browser (that offer is returned); [`Self::set_browser_answer`]
     /// completes both sides. Without a PBX offer (`None`: a late offer) the
-    /// leg offers every codec the relay passes.
+    /// leg offers G.711.
     #[allow(clippy::too_many_arguments)]
     pub fn create_incoming(
         now: Instant,
@@ -353,28 +353,10 @@ impl MediaCall {
         };
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
             .map_err(|e| MediaError::Sdp(e.into()))?;
-        // The PBX is offered exactly the codec the browser will send (the
-        // first of its answer) and telephone-event: what the PBX answers
-        // then matches what arrives from the browser.
-        let first = parsed
-            .media
-            .iter()
-            .find(|m| m.media == "audio" && m.port != 0)
-            .and_then(|m| {
-                PayloadFormat::all_of(m)
-                    .into_iter()
-                    .find(|f| !f.codec.is_telephone_event())
-            })
-            .ok_or(MediaError::Sdp(TranslateError::AnswerMismatch))?;
-        let events = Codec::TelephoneEvent {
-            clock_rate: first.codec.clock_rate(),
-        };
         let pbx_side = PbxSide {
             addr: self.pbx_side,
             rtcp: RtcpMode::NextPort,
-            codecs: CodecPolicy {
-                allowed: vec![first.codec, events],
-            },
+            codecs: CodecPolicy::default(),
             ptime: None,
             srtp: PbxSrtp::Off,
         };
