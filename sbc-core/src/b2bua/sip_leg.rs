@@ -17,15 +17,20 @@
 //! the signaling layer needs as [`LegEvent`]s. The transactions it starts
 //! are handed out by [`SipLeg::take_transactions`] so the driver can
 //! route their events back; in-dialog requests are routed by Call-ID.
+//!
+//! Beside this file: `interface.rs` (the configuration, events and
+//! errors), `incoming.rs` (the UAS half), `reinvite.rs` (hold, refreshes
+//! and the PBX's re-offers), `session_timer.rs` (RFC 4028) and
+//! `message_parts.rs` (reading bodies and reason phrases).
 
-use crate::sdp::{Direction, Limits as SdpLimits, SessionDescription};
+use crate::sdp::Direction;
 use crate::sip::dialog::Dialog;
 use crate::sip::digest::DigestClient;
 use crate::sip::headers::HeaderAccess;
-use crate::sip::request::{LocalVia, RequestBuilder, cancel_for, next_attempt};
+use crate::sip::request::{RequestBuilder, cancel_for, next_attempt};
 use crate::sip::response::response_to;
-use crate::sip::transaction::{Peer, TransactionId, TransactionLayer};
-use crate::sip::{HeaderName, Message, Method, StartLine};
+use crate::sip::transaction::{TransactionId, TransactionLayer};
+use crate::sip::{HeaderName, Message, Method};
 use bytes::Bytes;
 use rand::RngCore;
 use session_timer::{Refresher, SessionTimer, session_expires};
@@ -34,141 +39,6 @@ use std::time::Instant;
 
 /// Challenges answered per call before the call fails.
 const MAX_CHALLENGES: u8 = 2;
-
-/// What an outgoing leg is made of.
-#[derive(Debug, Clone)]
-pub struct LegConfig {
-    /// The next hop: the PBX.
-    pub next_hop: Peer,
-    /// The Request-URI, also the To address.
-    pub request_uri: String,
-    /// The From address without tag, e.g. `<sip:browser@192.0.2.1>`.
-    pub from: String,
-    /// The gateway's Contact, e.g. `<sip:gw@192.0.2.1:5060;transport=udp>`.
-    pub contact: String,
-    /// The gateway's Via for this hop.
-    pub via: LocalVia,
-    /// `User-Agent`.
-    pub user_agent: String,
-    /// Headers the policy let through from the browser.
-    pub extra_headers: Vec<(String, String)>,
-    /// Username and password for digest challenges.
-    pub credentials: Option<(String, String)>,
-}
-
-/// Why the leg ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EndCause {
-    /// The PBX refused the call with a final response of 300 or more.
-    Rejected {
-        /// The status code.
-        status: u16,
-        /// The reason phrase.
-        reason: String,
-    },
-    /// No final response in time, or a request in the dialog timed out.
-    Timeout,
-    /// The PBX could not be reached.
-    Unreachable,
-    /// The PBX hung up.
-    RemoteHangup,
-    /// The gateway hung up (CANCEL or BYE) on the signaling layer's word.
-    LocalHangup,
-    /// The PBX broke the protocol (a 2xx that makes no dialog, say).
-    Protocol(String),
-    /// The session timer ran out (RFC 4028): no refresh in time, or a
-    /// refresh failed.
-    SessionExpired,
-}
-
-/// What the leg tells the signaling layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LegEvent {
-    /// A provisional response other than 100; `sdp` when it carried one
-    /// (early media).
-    Progress {
-        /// 180, 183, …
-        status: u16,
-        /// The body, when it is SDP.
-        sdp: Option<Bytes>,
-    },
-    /// The call was answered; `sdp` is the 2xx's (absent when the answer
-    /// came earlier, in a provisional response).
-    Answered {
-        /// The body, when it is SDP.
-        sdp: Option<Bytes>,
-    },
-    /// The PBX changed the session (re-INVITE or UPDATE with SDP) and was
-    /// answered; `held` says whether its offer put the call on hold.
-    Updated {
-        /// The PBX's new description.
-        sdp: Bytes,
-        /// Whether the PBX stopped sending or receiving (`sendonly`,
-        /// `inactive`, or the RFC 2543 address 0.0.0.0).
-        held: bool,
-    },
-    /// The gateway's own re-INVITE (hold or resume, [`SipLeg::set_hold`])
-    /// was answered: `sdp` is the PBX's answer.
-    HoldChanged {
-        /// Whether the call is now held by the gateway's side.
-        held: bool,
-        /// The PBX's answer.
-        sdp: Option<Bytes>,
-    },
-    /// The gateway's re-INVITE was refused; the call goes on as it was.
-    HoldFailed {
-        /// The PBX's status (491 when both sides re-INVITEd at once).
-        status: u16,
-    },
-    /// The PBX took the gateway's REFER (202): a blind transfer is under
-    /// way.
-    TransferAccepted,
-    /// The PBX refused the REFER.
-    TransferFailed {
-        /// Its status.
-        status: u16,
-    },
-    /// A NOTIFY of the transfer's progress: the status the transfer target
-    /// answered (100, 180, 200, 486, …).
-    TransferProgress {
-        /// That status.
-        status: u16,
-    },
-    /// An INFO from the PBX with an `application/dtmf-relay` or
-    /// `application/dtmf` body.
-    DtmfInfo {
-        /// The key.
-        digit: char,
-        /// Its duration, when the body said.
-        duration_ms: Option<u32>,
-    },
-    /// The leg is over; no other event follows.
-    Ended(EndCause),
-}
-
-/// Why a request from the signaling layer could not be carried out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LegError {
-    /// The INVITE could not be built or sent.
-    #[error("cannot send the INVITE: {0}")]
-    Invite(String),
-    /// The request makes no sense in this state (DTMF before answer, …).
-    #[error("not possible while the call is {0}")]
-    State(&'static str),
-    /// A request in the dialog could not be built or sent.
-    #[error("cannot send {0}")]
-    Send(String),
-}
-
-/// Why the gateway re-INVITEs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reinvite {
-    /// Hold (`true`) or resume.
-    Hold(bool),
-    /// A session refresh (RFC 4028), same description.
-    Refresh,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -409,198 +279,6 @@ impl SipLeg {
             .map_err(|e| LegError::Send(format!("INFO: {e}")))?;
         self.new_transactions.push(id);
         Ok(())
-    }
-
-    /// Puts the call on hold (`held`: the gateway's audio direction
-    /// becomes `sendonly`) or resumes it (`sendrecv`) with a re-INVITE.
-    /// The outcome comes as [`LegEvent::HoldChanged`] or
-    /// [`LegEvent::HoldFailed`].
-    pub fn set_hold(
-        &mut self,
-        now: Instant,
-        held: bool,
-        layer: &mut TransactionLayer,
-        rng: &mut dyn RngCore,
-    ) -> Result<(), LegError> {
-        if self.state != State::Confirmed {
-            return Err(LegError::State(self.state.name()));
-        }
-        if self.reinvite.is_some() {
-            return Err(LegError::State("renegotiating"));
-        }
-        let direction = if held {
-            Direction::SendOnly
-        } else {
-            Direction::SendRecv
-        };
-        let sdp = self.answer_with_direction(direction);
-        self.send_reinvite(now, sdp, Reinvite::Hold(held), layer, rng)
-    }
-
-    /// Sends a re-INVITE with `sdp` (and the session timer, if any).
-    fn send_reinvite(
-        &mut self,
-        now: Instant,
-        sdp: Bytes,
-        why: Reinvite,
-        layer: &mut TransactionLayer,
-        rng: &mut dyn RngCore,
-    ) -> Result<(), LegError> {
-        let dialog = self.dialog.as_mut().ok_or(LegError::State("unanswered"))?;
-        let mut invite = dialog
-            .request(Method::Invite, rng)
-            .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
-        if let Some(t) = &self.timer {
-            invite
-                .headers
-                .push(HeaderName::SessionExpires, t.header_value(self.uac));
-            invite.headers.push(HeaderName::Supported, "timer");
-        }
-        invite.set_body(Some("application/sdp"), sdp);
-        let id = layer
-            .send_request(now, invite, self.config.next_hop)
-            .map_err(|e| LegError::Send(format!("re-INVITE: {e}")))?;
-        self.reinvite = Some((id, why));
-        self.new_transactions.push(id);
-        Ok(())
-    }
-
-    /// When the session timer needs the leg: the refresh to send, or the
-    /// refresh that should have come.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.state {
-            State::Confirmed => self.timer.map(|t| t.due),
-            _ => None,
-        }
-    }
-
-    /// Refreshes the session (a re-INVITE with the same description) when
-    /// the gateway is the refresher; ends the call with a BYE when the PBX
-    /// was and did not refresh in time (RFC 4028 §10).
-    pub fn handle_timeout(
-        &mut self,
-        now: Instant,
-        layer: &mut TransactionLayer,
-        rng: &mut dyn RngCore,
-    ) {
-        let Some(timer) = self.timer else { return };
-        if self.state != State::Confirmed || now < timer.due {
-            return;
-        }
-        match timer.refresher {
-            Refresher::Us if self.reinvite.is_none() => {
-                let sdp = self.local_sdp.clone();
-                if self
-                    .send_reinvite(now, sdp, Reinvite::Refresh, layer, rng)
-                    .is_err()
-                {
-                    self.expire(now, layer, rng);
-                    return;
-                }
-                // The answer restarts the timer; a failed refresh ends the
-                // call (see `reinvite_failed`).
-                self.timer = Some(SessionTimer {
-                    due: SessionTimer::new(now, timer.interval, Refresher::Them).due,
-                    ..timer
-                });
-            }
-            // A hold is being negotiated: refresh right after it.
-            Refresher::Us => {
-                self.timer = Some(SessionTimer {
-                    due: now + std::time::Duration::from_secs(1),
-                    ..timer
-                });
-            }
-            Refresher::Them => self.expire(now, layer, rng),
-        }
-    }
-
-    /// The session timer ran out: BYE, and the call ends as expired.
-    fn expire(&mut self, now: Instant, layer: &mut TransactionLayer, rng: &mut dyn RngCore) {
-        self.timer = None;
-        self.bye_cause = EndCause::SessionExpired;
-        self.send_bye(now, layer, rng);
-    }
-
-    fn on_reinvite_response(
-        &mut self,
-        now: Instant,
-        status: u16,
-        response: &Message,
-        layer: &mut TransactionLayer,
-        rng: &mut dyn RngCore,
-    ) {
-        let Some((_, why)) = self.reinvite else {
-            return;
-        };
-        match status {
-            100..=199 => {}
-            200..=299 => {
-                self.reinvite = None;
-                let ack = self.dialog.as_mut().map(|d| {
-                    let _ = d.handle_response(response);
-                    d.ack_for_2xx(response, rng)
-                });
-                if let Some(Ok(ack)) = ack {
-                    layer.send_stateless(self.config.next_hop, &ack);
-                    self.reinvite_ack = Some(ack);
-                }
-                self.restart_timer(now, response);
-                if let Reinvite::Hold(held) = why {
-                    self.events.push_back(LegEvent::HoldChanged {
-                        held,
-                        sdp: sdp_body(response),
-                    });
-                }
-            }
-            _ => self.reinvite_failed(now, why, status),
-        }
-    }
-
-    /// A re-INVITE of the gateway's failed: a hold leaves the description
-    /// as it was; a refresh that failed (other than by glare) ends the call
-    /// at once.
-    fn reinvite_failed(&mut self, now: Instant, why: Reinvite, status: u16) {
-        self.reinvite = None;
-        match why {
-            Reinvite::Hold(held) => {
-                // The offer was not taken: the description stays as before.
-                self.answer_with_direction(if held {
-                    Direction::SendRecv
-                } else {
-                    Direction::SendOnly
-                });
-                self.events.push_back(LegEvent::HoldFailed { status });
-            }
-            Reinvite::Refresh => {
-                let retry = if status == 491 { 2 } else { 0 };
-                if let Some(t) = &mut self.timer {
-                    t.due = now + std::time::Duration::from_secs(retry);
-                    if status != 491 {
-                        t.refresher = Refresher::Them;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The session timer after a dialog-refreshing exchange: the
-    /// `Session-Expires` of `m` if it has one (its `refresher` names the
-    /// dialog's UAC or UAS), else the same interval and refresher, from
-    /// `now`.
-    fn restart_timer(&mut self, now: Instant, m: &Message) {
-        let Some(old) = self.timer else {
-            return;
-        };
-        let (interval, refresher) = match session_expires(m) {
-            Some((interval, Some(uac_refreshes))) => {
-                let us = uac_refreshes == self.uac;
-                (interval, if us { Refresher::Us } else { Refresher::Them })
-            }
-            Some((interval, None)) => (interval, old.refresher),
-            None => (old.interval, old.refresher),
-        };
-        self.timer = Some(SessionTimer::new(now, interval, refresher));
     }
 
     /// A response on one of the leg's client transactions.
@@ -903,65 +581,6 @@ impl SipLeg {
         }
     }
 
-    fn on_reoffer(
-        &mut self,
-        now: Instant,
-        tx: TransactionId,
-        request: &Message,
-        layer: &mut TransactionLayer,
-    ) {
-        // A re-INVITE or UPDATE from the PBX refreshes the session.
-        self.restart_timer(now, request);
-        let Some(offer) = sdp_body(request) else {
-            // No offer: ours again (RFC 3261 §14.2); the PBX answers in ACK.
-            let sdp = self.local_sdp.clone();
-            self.respond(now, tx, request, 200, Some(sdp), layer);
-            return;
-        };
-        let Ok(parsed) = SessionDescription::parse(&offer, &SdpLimits::default()) else {
-            self.respond(now, tx, request, 488, None, layer);
-            return;
-        };
-        let Some(audio) = parsed.media.iter().find(|m| m.media == "audio") else {
-            self.respond(now, tx, request, 488, None, layer);
-            return;
-        };
-        let on_hold_address = audio
-            .connection
-            .as_ref()
-            .or(parsed.connection.as_ref())
-            .is_some_and(|c| c.is_unspecified());
-        let mut offered = parsed.effective_direction(audio);
-        if on_hold_address {
-            offered = offered.without_receive();
-        }
-        let held = !(offered.sends() && offered.receives());
-        let answer_direction = offered.answer(Direction::SendRecv);
-        let sdp = self.answer_with_direction(answer_direction);
-        self.respond(now, tx, request, 200, Some(sdp), layer);
-        self.events
-            .push_back(LegEvent::Updated { sdp: offer, held });
-    }
-
-    /// The gateway's last description with the audio direction `d`; its
-    /// version rises when anything changed (RFC 3264 §8).
-    fn answer_with_direction(&mut self, d: Direction) -> Bytes {
-        if d == self.local_direction {
-            return self.local_sdp.clone();
-        }
-        let Ok(mut sdp) = SessionDescription::parse(&self.local_sdp, &SdpLimits::default()) else {
-            return self.local_sdp.clone();
-        };
-        for m in sdp.media.iter_mut().filter(|m| m.media == "audio") {
-            m.set_direction(d);
-        }
-        self.local_version += 1;
-        sdp.origin.session_version = self.local_version.to_string();
-        self.local_direction = d;
-        self.local_sdp = Bytes::from(sdp.to_string());
-        self.local_sdp.clone()
-    }
-
     fn respond(
         &mut self,
         now: Instant,
@@ -1041,92 +660,15 @@ impl SipLeg {
     }
 }
 
-/// The body of `m` when it is SDP.
-fn sdp_body(m: &Message) -> Option<Bytes> {
-    let is_sdp = m
-        .content_type()
-        .ok()
-        .flatten()
-        .is_some_and(|t| t.is("application", "sdp"));
-    (is_sdp && !m.body.is_empty()).then(|| m.body.clone())
-}
-
-/// The reason phrase of a response.
-fn reason_of(m: &Message) -> String {
-    match &m.start {
-        StartLine::Response { reason, .. } => String::from_utf8_lossy(reason).into_owned(),
-        StartLine::Request { .. } => String::new(),
-    }
-}
-
-/// The status code of a `message/sipfrag` body's status line
-/// (`SIP/2.0 180 Ringing`).
-fn sipfrag_status(body: &[u8]) -> Option<u16> {
-    let line = std::str::from_utf8(body).ok()?.lines().next()?;
-    let mut parts = line.split_whitespace();
-    if parts.next()? != "SIP/2.0" {
-        return None;
-    }
-    parts
-        .next()?
-        .parse()
-        .ok()
-        .filter(|s| (100..700).contains(s))
-}
-
-/// The `o=` session version of a description.
-fn sdp_version(sdp: &[u8]) -> Option<u64> {
-    SessionDescription::parse(sdp, &SdpLimits::default())
-        .ok()?
-        .origin
-        .session_version
-        .parse()
-        .ok()
-}
-
-/// The key and duration of an INFO carrying `application/dtmf-relay`
-/// (`Signal=5\r\nDuration=160`) or `application/dtmf` (`5`).
-fn dtmf_of_info(m: &Message) -> Option<(char, Option<u32>)> {
-    let ty = m.content_type().ok().flatten()?;
-    let body = std::str::from_utf8(&m.body).ok()?;
-    let valid = |c: char| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D');
-    if ty.is("application", "dtmf") {
-        let c = body.trim().chars().next()?.to_ascii_uppercase();
-        return valid(c).then_some((c, None));
-    }
-    if !ty.is("application", "dtmf-relay") {
-        return None;
-    }
-    let mut digit = None;
-    let mut duration = None;
-    for line in body.lines() {
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "signal" => digit = v.trim().chars().next().map(|c| c.to_ascii_uppercase()),
-            "duration" => duration = v.trim().parse().ok(),
-            _ => {}
-        }
-    }
-    digit.filter(|&c| valid(c)).map(|c| (c, duration))
-}
-
-/// The reason phrases of the responses the leg sends.
-fn reason_text(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        405 => "Method Not Allowed",
-        415 => "Unsupported Media Type",
-        481 => "Call/Transaction Does Not Exist",
-        488 => "Not Acceptable Here",
-        500 => "Server Internal Error",
-        _ => "Error",
-    }
-}
-
 mod incoming;
+mod interface;
+mod message_parts;
+mod reinvite;
 pub mod session_timer;
+
+pub use interface::{EndCause, LegConfig, LegError, LegEvent};
+use message_parts::{dtmf_of_info, reason_of, reason_text, sdp_body, sdp_version, sipfrag_status};
+use reinvite::Reinvite;
 
 #[cfg(test)]
 mod incoming_tests;

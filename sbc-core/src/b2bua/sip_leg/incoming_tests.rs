@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::sip::Limits;
-use crate::sip::transaction::{TimerConfig, TransactionEvent, Transport};
+use crate::sip::transaction::{Peer, TimerConfig, TransactionEvent, Transport};
 use crate::test_clock::epoch;
 use rand::SeedableRng;
 use rand::rngs::StdRng;

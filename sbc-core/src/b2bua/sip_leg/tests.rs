@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::sip::Limits;
-use crate::sip::transaction::{TimerConfig, TransactionEvent, Transport};
+use crate::sip::StartLine;
+use crate::sip::request::LocalVia;
+use crate::sip::transaction::{Peer, TimerConfig, TransactionEvent, Transport};
 use crate::test_clock::epoch;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
