@@ -4,6 +4,11 @@
 //! the browser's answer written once the PBX chose its codecs (in a 183's
 //! SDP for early media, else in the 2xx's); media failures end the SIP
 //! leg, and SIP endings end the media.
+//!
+//! Beside this file: `services.rs` (what calls need from the rest of the
+//! gateway), `incoming.rs` (a call from the PBX: answer, ringing,
+//! reject), `mid_call.rs` (hold, renegotiation, transfer, DTMF) and
+//! `ending.rs` (tearing both legs down, metrics and the call record).
 
 use super::sip_calls::{CallKey, PlaceCall, SipCallEvent};
 use crate::cdr::{CallRecord, CdrSink, LegRecord, rfc3339};
@@ -30,81 +35,6 @@ use std::time::SystemTime;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tracing::{debug, info, warn};
 
-/// Where browser calls go: the configured PBX (or the demo PBX).
-#[derive(Debug, Clone)]
-pub struct PbxRoute {
-    /// The PBX as configured, for Request-URIs.
-    pub target: PbxTarget,
-    /// Its resolved address and transport.
-    pub next_hop: Peer,
-}
-
-/// Hands each media event to the session that owns the call.
-#[derive(Clone, Default)]
-pub struct MediaEventRouter {
-    routes: Arc<Mutex<HashMap<MediaCallId, UnboundedSender<MediaEvent>>>>,
-}
-
-impl MediaEventRouter {
-    /// Events of `call` go to `to` from now on.
-    pub fn register(&self, call: MediaCallId, to: UnboundedSender<MediaEvent>) {
-        if let Ok(mut routes) = self.routes.lock() {
-            routes.insert(call, to);
-        }
-    }
-
-    /// Events of `call` are dropped from now on.
-    pub fn unregister(&self, call: MediaCallId) {
-        if let Ok(mut routes) = self.routes.lock() {
-            routes.remove(&call);
-        }
-    }
-
-    /// Forwards the media runtime's events until it stops.
-    pub async fn run(self, mut events: UnboundedReceiver<MediaEvent>) {
-        while let Some(event) = events.recv().await {
-            let to = self
-                .routes
-                .lock()
-                .ok()
-                .and_then(|r| r.get(&event.call()).cloned());
-            if let Some(to) = to {
-                let _ = to.send(event);
-            }
-        }
-    }
-}
-
-/// What every browser call needs from the rest of the gateway.
-pub struct CallServices {
-    /// The media runtime.
-    pub media: MediaHandle,
-    /// The SIP core.
-    pub sip: SipHandle<GatewayService>,
-    /// Where calls go.
-    pub pbx: PbxRoute,
-    /// Which browser headers pass.
-    pub header_policy: HeaderPolicy,
-    /// `User-Agent` of the SIP leg.
-    pub user_agent: String,
-    /// Digest credentials for the PBX's challenges (`pbx.username`,
-    /// `pbx.password`).
-    pub credentials: Option<(String, String)>,
-    /// Media events to sessions.
-    pub media_router: MediaEventRouter,
-    /// Where calls are counted.
-    pub metrics: Arc<Metrics>,
-    /// Where call records go (`cdr.path`), if anywhere.
-    pub cdr: Option<Arc<CdrSink>>,
-    /// What the admin API shows.
-    pub admin: Arc<crate::admin::AdminRegistry>,
-    /// Set once the gateway drains: no new calls.
-    pub draining: Arc<std::sync::atomic::AtomicBool>,
-    /// Turns true when the calls still up must end (the grace period of a
-    /// drain is over, or a second SIGTERM came).
-    pub end_all: tokio::sync::watch::Receiver<bool>,
-}
-
 /// The call's state as the web client shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallState {
@@ -116,15 +46,6 @@ pub enum CallState {
     InCall,
     /// Over.
     Ended,
-}
-
-/// The channels a session gives its calls for their events.
-#[derive(Clone)]
-pub struct EventSinks {
-    /// SIP leg events.
-    pub sip: UnboundedSender<SipCallEvent>,
-    /// Media events.
-    pub media: UnboundedSender<MediaEvent>,
 }
 
 /// One browser-placed call; see the module docs.
@@ -230,32 +151,6 @@ impl BrowserCall {
         .counted(svc))
     }
 
-    /// A call from the PBX, offered to the browser as `name`: its media
-    /// (with the browser's offer already written) and its SIP leg.
-    pub fn incoming(
-        svc: &CallServices,
-        name: String,
-        media: MediaCallId,
-        sip: CallKey,
-    ) -> BrowserCall {
-        BrowserCall {
-            name,
-            media,
-            sip,
-            state: CallState::Ringing,
-            answer_sent: true,
-            held_by_remote: false,
-            pending_hold: None,
-            from_pbx: true,
-            pending_transfer: None,
-            created: now(),
-            answered_at: None,
-            created_wall: SystemTime::now(),
-            answered_wall: None,
-        }
-        .counted(svc)
-    }
-
     /// Counts the new call as active.
     fn counted(self, svc: &CallServices) -> BrowserCall {
         svc.metrics.calls_active.inc();
@@ -273,116 +168,6 @@ impl BrowserCall {
             self.answered_at = Some(at);
             self.answered_wall = Some(SystemTime::now());
         }
-    }
-
-    /// The browser answers a call from the PBX with `sdp`: the PBX gets
-    /// its 200 with the gateway's SDP.
-    pub async fn answer(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        sdp: String,
-    ) -> Result<(), ProtocolError> {
-        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
-        if !self.from_pbx || self.state != CallState::Ringing {
-            return Err(error(
-                ErrorCode::InvalidState,
-                "only a ringing incoming call can be answered".into(),
-            ));
-        }
-        let pbx_answer = svc
-            .media
-            .set_browser_answer(self.media, sdp)
-            .await
-            .map_err(|e| match e {
-                MediaError::Sdp(_) | MediaError::WebRtc(_) => {
-                    error(ErrorCode::BadSdp, format!("unusable answer: {e}"))
-                }
-                _ => error(ErrorCode::Internal, e.to_string()),
-            })?;
-        let key = self.sip;
-        let sdp = Bytes::from(pbx_answer);
-        let sent = svc
-            .sip
-            .call(move |gw, now, sip| {
-                gw.calls
-                    .with_leg(key, |leg| leg.answer(now, sdp, sip.layer))
-            })
-            .await;
-        match sent {
-            Some(Ok(())) => {
-                self.mark_answered(svc);
-                Ok(())
-            }
-            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
-            None => Err(error(
-                ErrorCode::Internal,
-                "the SIP core has stopped".into(),
-            )),
-        }
-    }
-
-    /// Tells the PBX the browser rings (180).
-    pub async fn ringing(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-    ) -> Result<(), ProtocolError> {
-        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
-        if !self.from_pbx {
-            return Err(error(
-                ErrorCode::InvalidState,
-                "not an incoming call".into(),
-            ));
-        }
-        let key = self.sip;
-        let sent = svc
-            .sip
-            .call(move |gw, now, sip| gw.calls.with_leg(key, |leg| leg.ringing(now, sip.layer)))
-            .await;
-        match sent {
-            Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
-            None => Err(error(
-                ErrorCode::Internal,
-                "the SIP core has stopped".into(),
-            )),
-        }
-    }
-
-    /// The browser declines a call from the PBX with `code`.
-    pub async fn reject(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        code: u16,
-    ) -> Result<Vec<Value>, ProtocolError> {
-        if !self.from_pbx || self.state != CallState::Ringing {
-            return Err(ProtocolError::new(
-                Some(id.clone()),
-                ErrorCode::InvalidState,
-                "only a ringing incoming call can be rejected",
-            ));
-        }
-        let key = self.sip;
-        svc.sip.spawn(move |gw, now, sip| {
-            let _ = gw.calls.with_leg(key, |leg| {
-                leg.reject(now, code, sip.layer);
-                Ok(())
-            });
-        });
-        let end = Ending {
-            by: EndedBy::Local,
-            sip_status: Some(code),
-            reason: "rejected",
-        };
-        self.finish(svc, CallResult::Rejected, end).await;
-        Ok(vec![p::ended(
-            &self.name,
-            EndedBy::Local,
-            Some(code),
-            "rejected",
-        )])
     }
 
     /// The call's name in its session.
@@ -635,166 +420,6 @@ impl BrowserCall {
         vec![p::ended(&self.name, EndedBy::Local, None, "hung up")]
     }
 
-    /// Holds or resumes the call toward the PBX (a re-INVITE); the `ok`
-    /// and the `held`/`resumed` event follow once the PBX answered.
-    pub async fn hold(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        held: bool,
-    ) -> Result<(), ProtocolError> {
-        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
-        if self.state != CallState::InCall || self.pending_hold.is_some() {
-            return Err(error(
-                ErrorCode::InvalidState,
-                "hold needs an answered call with no hold in progress".into(),
-            ));
-        }
-        let key = self.sip;
-        let sent = svc
-            .sip
-            .call(move |gw, now, sip| gw.calls.set_hold(now, key, held, sip))
-            .await;
-        match sent {
-            Some(Ok(())) => {
-                self.pending_hold = Some((id.clone(), held));
-                Ok(())
-            }
-            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
-            None => Err(error(
-                ErrorCode::Internal,
-                "the SIP core has stopped".into(),
-            )),
-        }
-    }
-
-    /// A new offer from the browser (an ICE restart, say): the browser leg
-    /// answers it; the PBX side is untouched.
-    pub async fn renegotiate(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        sdp: String,
-    ) -> Result<String, ProtocolError> {
-        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
-        if self.state != CallState::InCall {
-            return Err(error(
-                ErrorCode::InvalidState,
-                "renegotiation needs an answered call".into(),
-            ));
-        }
-        svc.media
-            .browser_reoffer(self.media, sdp)
-            .await
-            .map_err(|e| match e {
-                MediaError::Sdp(_) | MediaError::WebRtc(_) => {
-                    error(ErrorCode::BadSdp, format!("unusable offer: {e}"))
-                }
-                _ => error(ErrorCode::Internal, e.to_string()),
-            })
-    }
-
-    /// Blind transfer to `to` (routed like a `call`'s target): a REFER to
-    /// the PBX; the `ok` follows its 202, progress comes as `transfer`
-    /// events.
-    pub async fn transfer(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        to: &str,
-    ) -> Result<(), ProtocolError> {
-        let error = |code, message: String| ProtocolError::new(Some(id.clone()), code, message);
-        if self.state != CallState::InCall || self.pending_transfer.is_some() {
-            return Err(error(
-                ErrorCode::InvalidState,
-                "transfer needs an answered call with no transfer in progress".into(),
-            ));
-        }
-        let target = svc
-            .pbx
-            .target
-            .request_uri(to)
-            .map_err(|e| error(ErrorCode::NoRoute, format!("cannot route {to:?}: {e}")))?;
-        let key = self.sip;
-        let sent = svc
-            .sip
-            .call(move |gw, now, sip| {
-                gw.calls
-                    .with_leg(key, |leg| leg.transfer(now, &target, sip.layer, sip.rng))
-            })
-            .await;
-        match sent {
-            Some(Ok(())) => {
-                self.pending_transfer = Some(id.clone());
-                Ok(())
-            }
-            Some(Err(e)) => Err(error(ErrorCode::InvalidState, e.to_string())),
-            None => Err(error(
-                ErrorCode::Internal,
-                "the SIP core has stopped".into(),
-            )),
-        }
-    }
-
-    /// Sends DTMF toward the PBX: RFC 4733 on the PBX's payload type, or
-    /// SIP INFO per key where the PBX offered no telephone-event.
-    pub async fn dtmf(
-        &mut self,
-        svc: &CallServices,
-        id: &RequestId,
-        digits: &str,
-        duration: Duration,
-    ) -> Result<(), ProtocolError> {
-        if self.state != CallState::InCall {
-            return Err(ProtocolError::new(
-                Some(id.clone()),
-                ErrorCode::InvalidState,
-                "DTMF needs an answered call",
-            ));
-        }
-        match svc
-            .media
-            .send_dtmf(self.media, digits.to_owned(), duration)
-            .await
-        {
-            Ok(()) => return Ok(()),
-            Err(MediaError::NoTelephoneEvent) => {}
-            Err(e) => {
-                return Err(ProtocolError::new(
-                    Some(id.clone()),
-                    ErrorCode::Internal,
-                    e.to_string(),
-                ));
-            }
-        }
-        let key = self.sip;
-        let ms = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
-        for digit in digits.chars().map(|c| c.to_ascii_uppercase()) {
-            let sent = svc
-                .sip
-                .call(move |gw, now, sip| gw.calls.send_dtmf_info(now, key, digit, ms, sip))
-                .await;
-            match sent {
-                Some(Ok(())) => {}
-                Some(Err(e)) => {
-                    return Err(ProtocolError::new(
-                        Some(id.clone()),
-                        ErrorCode::InvalidState,
-                        e.to_string(),
-                    ));
-                }
-                None => {
-                    return Err(ProtocolError::new(
-                        Some(id.clone()),
-                        ErrorCode::Internal,
-                        "the SIP core has stopped",
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The PBX's answer: the media runtime's first one gives the browser
     /// answer. On failure the call is ended and the frames say so.
     async fn pbx_answer(
@@ -817,140 +442,6 @@ impl BrowserCall {
             }
         }
     }
-
-    async fn end_by_gateway(&mut self, svc: &CallServices, reason: &str) -> Vec<Value> {
-        let result = if self.answered_at.is_some() {
-            CallResult::Answered
-        } else {
-            CallResult::Failed
-        };
-        let end = Ending {
-            by: EndedBy::Gateway,
-            sip_status: None,
-            reason,
-        };
-        self.finish(svc, result, end).await;
-        vec![p::ended(&self.name, EndedBy::Gateway, None, reason)]
-    }
-
-    /// Ends both legs (the SIP leg is told to hang up; if it already ended
-    /// that does nothing).
-    async fn finish(&mut self, svc: &CallServices, result: CallResult, end: Ending<'_>) {
-        if self.state == CallState::Ended {
-            return;
-        }
-        self.state = CallState::Ended;
-        let key = self.sip;
-        svc.sip
-            .spawn(move |gw, now, sip| gw.calls.hangup(now, key, sip));
-        svc.media_router.unregister(self.media);
-        let stats = svc.media.stats(self.media).await.ok().flatten();
-        if let Some(stats) = &stats {
-            record_media(&svc.metrics, stats);
-        }
-        if let Some(cdr) = &svc.cdr {
-            cdr.write(&self.record(result, end, stats.as_ref()));
-        }
-        let _ = svc.media.end_call(self.media).await;
-        let m = &svc.metrics;
-        m.calls_active.dec();
-        let direction = if self.from_pbx {
-            CallDirection::Inbound
-        } else {
-            CallDirection::Outbound
-        };
-        let labels = CallLabels {
-            direction: direction.as_str(),
-            result: result.as_str(),
-        };
-        m.calls.get_or_create(&labels).inc();
-        if let Some(at) = self.answered_at {
-            m.call_duration
-                .observe(now().duration_since(at).as_secs_f64());
-        }
-    }
-}
-
-/// How a call ended, for its record.
-#[derive(Debug, Clone, Copy)]
-struct Ending<'a> {
-    by: EndedBy,
-    sip_status: Option<u16>,
-    reason: &'a str,
-}
-
-impl BrowserCall {
-    /// The call's record.
-    fn record(
-        &self,
-        result: CallResult,
-        end: Ending<'_>,
-        stats: Option<&CallMediaStats>,
-    ) -> CallRecord {
-        let leg = |s: &LegStats, codec: &str| LegRecord {
-            codec: codec.to_owned(),
-            packets_received: s.packets_received,
-            packets_sent: s.packets_sent,
-            packets_lost: s.packets_lost,
-            loss: s.loss_fraction,
-            jitter_ms: s.jitter.as_secs_f64() * 1000.0,
-            mos: s.mos,
-        };
-        CallRecord {
-            call: self.name.clone(),
-            direction: if self.from_pbx { "inbound" } else { "outbound" },
-            start: rfc3339(self.created_wall),
-            answer: self.answered_wall.map(rfc3339),
-            end: rfc3339(SystemTime::now()),
-            result: result.as_str(),
-            ended_by: end.by.as_str(),
-            reason: end.reason.to_owned(),
-            sip_status: end.sip_status,
-            browser: stats.map(|s| leg(&s.browser, &s.codec)),
-            pbx: stats.map(|s| leg(&s.pbx, &s.codec)),
-        }
-    }
-}
-
-/// A finished call's media counters: packets, bytes and losses of both
-/// legs, their jitter, and the PBX leg's MOS.
-fn record_media(m: &Metrics, stats: &CallMediaStats) {
-    let (browser, pbx) = (&stats.browser, &stats.pbx);
-    for (leg, s) in [("browser", browser), ("pbx", pbx)] {
-        let count = |direction, packets: u64, bytes: u64| {
-            let labels = RtpLabels { leg, direction };
-            m.rtp_packets.get_or_create(&labels).inc_by(packets);
-            m.rtp_bytes.get_or_create(&labels).inc_by(bytes);
-        };
-        count("in", s.packets_received, s.bytes_received);
-        count("out", s.packets_sent, s.bytes_sent);
-        m.rtp_lost
-            .get_or_create(&LegLabels { leg })
-            .inc_by(u64::try_from(s.packets_lost).unwrap_or(0));
-        m.rtp_jitter.observe(s.jitter.as_secs_f64());
-        let dropped = s.dropped_unknown_pt + s.dropped_malformed + s.dropped_late;
-        if dropped > 0 {
-            m.media_rejected
-                .get_or_create(&ReasonLabels { reason: "bridge" })
-                .inc_by(dropped);
-        }
-    }
-    if pbx.packets_received > 0 {
-        m.call_mos.observe(pbx.mos);
-    }
-}
-
-/// Counts a lost browser leg under ICE or DTLS, by reason.
-fn count_leg_failure(m: &Metrics, reason: DisconnectReason) {
-    let (family, reason) = match reason {
-        DisconnectReason::ConsentExpired => (&m.ice_failures, "consent_expired"),
-        DisconnectReason::IceFailed => (&m.ice_failures, "ice_failed"),
-        DisconnectReason::FingerprintMismatch => (&m.dtls_failures, "fingerprint_mismatch"),
-        DisconnectReason::DtlsFailed => (&m.dtls_failures, "handshake"),
-        DisconnectReason::ClosedByPeer => (&m.dtls_failures, "closed_by_peer"),
-        _ => (&m.ice_failures, "other"),
-    };
-    family.get_or_create(&ReasonLabels { reason }).inc();
 }
 
 /// `ended`'s `by`, `sip_status` and `reason` for a SIP leg's end.
@@ -975,3 +466,11 @@ fn rtp_duration_ms(units: u16) -> u32 {
 fn utf8(b: &Bytes) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+mod ending;
+mod incoming;
+mod mid_call;
+mod services;
+
+use ending::{Ending, count_leg_failure};
+pub use services::{CallServices, EventSinks, MediaEventRouter, PbxRoute};
