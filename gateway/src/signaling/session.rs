@@ -6,6 +6,10 @@
 //! sustained one (past [`SessionLimits::close_after`] refused frames in a
 //! second) closes the socket. When the socket goes, every call of the
 //! session ends on both legs.
+//!
+//! Beside this file: `rate.rs` (the per-second frame window) and
+//! `registration.rs` (`register`/`unregister`, the registration's events,
+//! and calls from the PBX to the registered user).
 
 use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
 use super::resume::{Claim, Resumable};
@@ -22,7 +26,7 @@ use sbc_core::b2bua::RegistrationEvent;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tracing::{debug, info};
@@ -61,41 +65,6 @@ pub struct SessionConfig {
     pub limits: SessionLimits,
     /// Sessions whose socket dropped, waiting for a resume.
     pub resumable: Arc<Resumable>,
-}
-
-/// Counts frames in one-second windows.
-struct RateWindow {
-    start: Instant,
-    frames: u32,
-    refused: u32,
-}
-
-enum Verdict {
-    Handle,
-    Refuse,
-    Close,
-}
-
-impl RateWindow {
-    fn check(&mut self, now: Instant, limits: &SessionLimits) -> Verdict {
-        if now.duration_since(self.start) >= Duration::from_secs(1) {
-            *self = RateWindow {
-                start: now,
-                frames: 0,
-                refused: 0,
-            };
-        }
-        self.frames += 1;
-        if self.frames <= limits.frames_per_second {
-            return Verdict::Handle;
-        }
-        self.refused += 1;
-        if self.refused > limits.close_after {
-            Verdict::Close
-        } else {
-            Verdict::Refuse
-        }
-    }
 }
 
 struct Session {
@@ -202,11 +171,7 @@ pub async fn run(socket: WebSocket, config: Arc<SessionConfig>) {
 /// Handles frames and events until the socket closes.
 async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket) -> Served {
     let limits = session.config.limits;
-    let mut window = RateWindow {
-        start: now(),
-        frames: 0,
-        refused: 0,
-    };
+    let mut window = RateWindow::new(now());
     let mut end_all = session.config.calls.end_all.clone();
     let mut quality = tokio::time::interval(QUALITY_INTERVAL);
     quality.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -576,215 +541,6 @@ impl Session {
         )])
     }
 
-    /// `register`: answered once the registrar has (`ok`, or
-    /// `registration_failed` with its status). A registration in place is
-    /// replaced.
-    async fn register(
-        &mut self,
-        id: &RequestId,
-        user: String,
-        password: Option<String>,
-        domain: Option<String>,
-        expires: Option<u32>,
-    ) -> Result<Vec<Value>, ProtocolError> {
-        let err = |code, message: &str| ProtocolError::new(Some(id.clone()), code, message);
-        if self.pending_register.is_some() || self.pending_unregister.is_some() {
-            return Err(err(
-                ErrorCode::InvalidState,
-                "a registration change is in progress",
-            ));
-        }
-        let user_ok = user
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,;?/".contains(c));
-        if !user_ok {
-            return Err(err(
-                ErrorCode::BadRequest,
-                "user has characters a SIP user cannot",
-            ));
-        }
-        let svc = self.config.calls.clone();
-        let domain = domain.unwrap_or_else(|| svc.pbx.target.to_string());
-        let domain_ok = !domain.is_empty()
-            && domain.len() <= MAX_DOMAIN
-            && domain
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
-        if !domain_ok {
-            return Err(err(
-                ErrorCode::BadRequest,
-                "domain must be a host name or address",
-            ));
-        }
-        if let Some(old) = self.registration.take() {
-            svc.sip
-                .spawn(move |gw, now, sip| gw.registrations.unregister(now, old, sip));
-        }
-        self.reg_identity = Some((user.clone(), domain.clone()));
-        let register = Register {
-            registrar: svc.pbx.next_hop,
-            user,
-            domain,
-            password,
-            expires: expires.unwrap_or(600),
-            user_agent: svc.user_agent.clone(),
-        };
-        let owner = RegOwner {
-            events: self.reg_events.clone(),
-            calls: self.sinks.sip.clone(),
-        };
-        let started = svc
-            .sip
-            .call(move |gw, now, sip| gw.registrations.start(now, register, owner, sip))
-            .await;
-        match started {
-            Some(Ok(key)) => {
-                self.registration = Some(key);
-                self.registered = false;
-                self.pending_register = Some(id.clone());
-                Ok(Vec::new())
-            }
-            Some(Err(why)) => Err(err(ErrorCode::Internal, &why)),
-            None => Err(err(ErrorCode::Internal, "the SIP core has stopped")),
-        }
-    }
-
-    /// `unregister`: answered once the binding is removed (at once when
-    /// there is none).
-    fn unregister(&mut self, id: &RequestId) -> Vec<Value> {
-        let Some(key) = self.registration else {
-            return vec![p::ok(id, json!({}))];
-        };
-        self.pending_unregister = Some(id.clone());
-        self.config
-            .calls
-            .sip
-            .spawn(move |gw, now, sip| gw.registrations.unregister(now, key, sip));
-        Vec::new()
-    }
-
-    async fn on_registration(&mut self, event: RegEvent) -> Vec<Value> {
-        if self.registration != Some(event.key) {
-            if let RegNotice::Incoming(call) = event.event {
-                // A late call to a registration this session replaced.
-                self.refuse_incoming(call.call, 480);
-            }
-            return Vec::new();
-        }
-        let state = match event.event {
-            RegNotice::State(state) => state,
-            RegNotice::Incoming(call) => return self.on_incoming(call).await,
-        };
-        let mut out = Vec::new();
-        match state {
-            RegistrationEvent::Registered { .. } => {
-                if let Some(id) = self.pending_register.take() {
-                    out.push(p::ok(&id, json!({})));
-                }
-                if let (Some(session), Some((user, domain))) = (&self.id, &self.reg_identity) {
-                    self.config
-                        .calls
-                        .admin
-                        .put_registration(crate::admin::AdminRegistration {
-                            session: session.clone(),
-                            user: user.clone(),
-                            domain: domain.clone(),
-                        });
-                }
-                if !self.registered {
-                    self.registered = true;
-                    self.config.calls.metrics.registrations_active.inc();
-                    out.push(p::registration("registered", None, None));
-                }
-            }
-            RegistrationEvent::Failed { status, reason } => {
-                self.registration = None;
-                self.forget_registered();
-                self.config.calls.metrics.registration_failures.inc();
-                if let Some(id) = self.pending_register.take() {
-                    let e = ProtocolError {
-                        sip_status: Some(status),
-                        ..ProtocolError::new(
-                            Some(id),
-                            ErrorCode::RegistrationFailed,
-                            format!("the registrar answered {status} {reason}"),
-                        )
-                    };
-                    out.push(e.to_frame());
-                }
-                out.push(p::registration("failed", Some(status), Some(&reason)));
-            }
-            RegistrationEvent::Unregistered => {
-                self.registration = None;
-                self.forget_registered();
-                if let Some(id) = self.pending_unregister.take() {
-                    out.push(p::ok(&id, json!({})));
-                }
-                out.push(p::registration("unregistered", None, None));
-            }
-        }
-        out
-    }
-
-    /// The registration is gone: the gauge and the admin API follow.
-    fn forget_registered(&mut self) {
-        if let Some(session) = &self.id {
-            self.config.calls.admin.remove_registration(session);
-        }
-        if self.registered {
-            self.registered = false;
-            self.config.calls.metrics.registrations_active.dec();
-        }
-    }
-
-    /// The PBX calls this session's user: the media runtime writes the
-    /// browser's offer, and the browser hears `incoming`. A call that
-    /// cannot be offered is refused on the SIP side (486 when the session
-    /// has too many calls, 488 when the PBX's SDP is unusable).
-    async fn on_incoming(&mut self, call: IncomingCall) -> Vec<Value> {
-        if self.calls.len() >= self.config.limits.max_calls {
-            self.refuse_incoming(call.call, 486);
-            return Vec::new();
-        }
-        let svc = self.config.calls.clone();
-        let sdp = call
-            .sdp
-            .as_ref()
-            .map(|sdp| String::from_utf8_lossy(sdp).into_owned());
-        let media = match svc.media.create_incoming(sdp).await {
-            Ok(media) => media,
-            Err(e) => {
-                info!(error = %e, "a call from the PBX could not be offered");
-                self.refuse_incoming(call.call, 488);
-                return Vec::new();
-            }
-        };
-        svc.media_router
-            .register(media.id, self.sinks.media.clone());
-        self.incoming_count += 1;
-        let name = format!("in-{}", self.incoming_count);
-        let browser_call = BrowserCall::incoming(&svc, name.clone(), media.id, call.call);
-        self.by_sip.insert(call.call, name.clone());
-        self.by_media.insert(media.id, name.clone());
-        self.calls.insert(name.clone(), browser_call);
-        vec![p::incoming(
-            &name,
-            &call.from,
-            call.display.as_deref(),
-            &call.to,
-            &media.browser_offer,
-        )]
-    }
-
-    fn refuse_incoming(&self, key: CallKey, code: u16) {
-        self.config.calls.sip.spawn(move |gw, now, sip| {
-            let _ = gw.calls.with_leg(key, |leg| {
-                leg.reject(now, code, sip.layer);
-                Ok(())
-            });
-        });
-    }
-
     /// `hold`/`unhold`: answered once the PBX has answered the re-INVITE.
     async fn hold(
         &mut self,
@@ -922,3 +678,8 @@ impl Session {
         }
     }
 }
+
+mod rate;
+mod registration;
+
+use rate::{RateWindow, Verdict};

@@ -26,8 +26,12 @@
 //! Sockets of a call's PBX side are read by two small tasks that hand the
 //! datagrams to the media task; every send happens in the media task,
 //! without waiting (`try_send_to`).
+//!
+//! This file holds the API (the handle, its commands, events and errors);
+//! `task.rs` the media task and its sockets; `call.rs` one call's media.
 
 mod call;
+mod task;
 
 use super::rtp_ports::{RtpPortError, RtpPorts};
 use call::{Created, MediaCall, PbxSockets, Shared};
@@ -45,17 +49,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use task::{MediaTask, bind_shared_socket};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, trace};
 
 use super::sip_core::now;
-
-/// Largest datagram read from a media socket.
-const MAX_DATAGRAM: usize = 2048;
-/// How long the task sleeps when no call has a deadline.
-const IDLE: Duration = Duration::from_secs(3600);
 
 /// Identifies one call in the media runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -250,13 +250,6 @@ enum Command {
     },
 }
 
-/// A datagram from a call's PBX-side socket.
-struct PbxDatagram {
-    call: MediaCallId,
-    from: SocketAddr,
-    data: Vec<u8>,
-}
-
 /// The signaling layer's side of the media runtime.
 #[derive(Clone)]
 pub struct MediaHandle {
@@ -425,18 +418,7 @@ pub async fn start_media(settings: MediaSettings) -> Result<MediaRuntime, MediaE
     let (commands, commands_rx) = mpsc::channel(256);
     let (events_tx, events) = mpsc::unbounded_channel();
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let task = MediaTask {
-        socket: Arc::new(socket),
-        webrtc: WebRtcConfig::new(webrtc_addr),
-        sip_ip: settings.sip_ip,
-        rtp_leg: settings.rtp_leg,
-        pbx_sdes: settings.pbx_sdes,
-        demux: Demux::new(),
-        calls: HashMap::new(),
-        next_id: 1,
-        rng: StdRng::from_os_rng(),
-        events: events_tx,
-    };
+    let task = MediaTask::new(socket, webrtc_addr, settings, events_tx);
     info!(%webrtc_addr, "media runtime: browser legs share one UDP port");
     let task = tokio::spawn(task.run(commands_rx, shutdown_rx));
     Ok(MediaRuntime {
@@ -446,345 +428,4 @@ pub async fn start_media(settings: MediaSettings) -> Result<MediaRuntime, MediaE
         task,
         shutdown,
     })
-}
-
-struct MediaTask {
-    socket: Arc<UdpSocket>,
-    webrtc: WebRtcConfig,
-    sip_ip: IpAddr,
-    rtp_leg: RtpLegConfig,
-    pbx_sdes: bool,
-    demux: Demux,
-    calls: HashMap<MediaCallId, MediaCall>,
-    next_id: u64,
-    rng: StdRng,
-    events: mpsc::UnboundedSender<MediaEvent>,
-}
-
-impl MediaTask {
-    async fn run(
-        mut self,
-        mut commands: mpsc::Receiver<Command>,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
-        let (pbx_tx, mut pbx_rx) = mpsc::channel::<PbxDatagram>(4096);
-        let socket = self.socket.clone();
-        let mut buf = vec![0u8; MAX_DATAGRAM];
-        loop {
-            let deadline = self.deadline();
-            tokio::select! {
-                c = commands.recv() => match c {
-                    Some(c) => self.command(now(), c, &pbx_tx),
-                    None => break,
-                },
-                r = socket.recv_from(&mut buf) => match r {
-                    Ok((n, from)) => self.webrtc_datagram(now(), from, &buf[..n]),
-                    Err(e) => trace!(error = %e, "webrtc socket receive error"),
-                },
-                Some(mut d) = pbx_rx.recv() => self.pbx_datagram(now(), &mut d),
-                _ = tokio::time::sleep_until(deadline.into()) => self.timeout(now()),
-                _ = shutdown.changed() => break,
-            }
-        }
-        debug!(calls = self.calls.len(), "media task stops");
-    }
-
-    fn deadline(&self) -> Instant {
-        self.calls
-            .values()
-            .filter_map(MediaCall::deadline)
-            .min()
-            .unwrap_or_else(|| now() + IDLE)
-    }
-
-    fn shared(&mut self) -> (Shared<'_>, &mut HashMap<MediaCallId, MediaCall>) {
-        (
-            Shared {
-                socket: &self.socket,
-                local: self.webrtc.local_addr,
-                demux: &mut self.demux,
-                events: &self.events,
-            },
-            &mut self.calls,
-        )
-    }
-
-    fn command(&mut self, now: Instant, c: Command, pbx_tx: &mpsc::Sender<PbxDatagram>) {
-        match c {
-            Command::Create {
-                offer,
-                sockets,
-                reply,
-            } => {
-                let _ = reply.send(self.create(&offer, sockets, pbx_tx));
-            }
-            Command::CreateIncoming {
-                offer,
-                sockets,
-                reply,
-            } => {
-                let _ = reply.send(self.create_incoming(now, offer.as_deref(), sockets, pbx_tx));
-            }
-            Command::BrowserAnswer { call, sdp, reply } => {
-                let r = match self.calls.get_mut(&call) {
-                    Some(c) => c.set_browser_answer(now, &sdp, &mut self.rng),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                let _ = reply.send(r);
-            }
-            Command::PbxAnswer { call, sdp, reply } => {
-                let _ = reply.send(self.pbx_answer(now, call, &sdp));
-            }
-            Command::Dtmf {
-                call,
-                digits,
-                duration,
-                reply,
-            } => {
-                let (mut shared, calls) = self.shared();
-                let r = match calls.get_mut(&call) {
-                    Some(c) => c.send_dtmf(now, &digits, duration, &mut shared),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                let _ = reply.send(r);
-            }
-            Command::BrowserReoffer { call, sdp, reply } => {
-                let _ = reply.send(self.browser_reoffer(now, call, &sdp));
-            }
-            Command::Stats { call, reply } => {
-                let r = match self.calls.get(&call) {
-                    Some(c) => Ok(c.stats()),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                let _ = reply.send(r);
-            }
-            Command::PbxStats { call, reply } => {
-                let r = match self.calls.get(&call) {
-                    Some(c) => Ok(c.pbx_stats()),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                let _ = reply.send(r);
-            }
-            Command::End { call, reply } => {
-                let r = if self.remove(call) {
-                    Ok(())
-                } else {
-                    Err(MediaError::NoSuchCall(call))
-                };
-                let _ = reply.send(r);
-            }
-        }
-    }
-
-    fn create(
-        &mut self,
-        offer: &str,
-        (rtp, rtcp): (UdpSocket, UdpSocket),
-        pbx_tx: &mpsc::Sender<PbxDatagram>,
-    ) -> Result<NewCall, MediaError> {
-        let id = MediaCallId(self.next_id);
-        self.next_id += 1;
-        let sockets = pbx_sockets(id, rtp, rtcp, pbx_tx);
-        let Created { call, pbx_offer } = MediaCall::create(
-            id,
-            offer,
-            self.sip_ip,
-            sockets,
-            self.rtp_leg.clone(),
-            self.pbx_sdes,
-            &mut self.rng,
-        )?;
-        self.calls.insert(id, call);
-        info!(call = %id, "media call created");
-        Ok(NewCall { id, pbx_offer })
-    }
-
-    /// A browser's new offer; after an ICE restart the demux learns the
-    /// leg's new ufrag.
-    fn browser_reoffer(
-        &mut self,
-        now: Instant,
-        id: MediaCallId,
-        sdp: &str,
-    ) -> Result<String, MediaError> {
-        let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
-        let answer = call.browser_reoffer(sdp, &mut self.rng)?;
-        if let Some(ufrag) = call.local_ufrag() {
-            self.demux.insert_leg(call.leg_id(), ufrag);
-        }
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_timeout(now, &mut shared);
-        }
-        Ok(answer)
-    }
-
-    /// A call from the PBX: its sockets, its offering browser leg in the
-    /// demux.
-    fn create_incoming(
-        &mut self,
-        now: Instant,
-        offer: Option<&str>,
-        (rtp, rtcp): (UdpSocket, UdpSocket),
-        pbx_tx: &mpsc::Sender<PbxDatagram>,
-    ) -> Result<NewIncoming, MediaError> {
-        let id = MediaCallId(self.next_id);
-        self.next_id += 1;
-        let sockets = pbx_sockets(id, rtp, rtcp, pbx_tx);
-        let (call, browser_offer) = MediaCall::create_incoming(
-            now,
-            id,
-            offer,
-            &self.webrtc,
-            self.sip_ip,
-            sockets,
-            self.rtp_leg.clone(),
-            &mut self.rng,
-        )?;
-        if let Some(ufrag) = call.local_ufrag() {
-            self.demux.insert_leg(call.leg_id(), ufrag);
-        }
-        self.calls.insert(id, call);
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_timeout(now, &mut shared);
-        }
-        info!(call = %id, "media call from the PBX created");
-        Ok(NewIncoming { id, browser_offer })
-    }
-
-    /// A PBX answer; the first one creates the browser leg, which joins
-    /// the demux and starts its timers.
-    fn pbx_answer(
-        &mut self,
-        now: Instant,
-        id: MediaCallId,
-        sdp: &str,
-    ) -> Result<Option<String>, MediaError> {
-        let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
-        let answer = call.set_pbx_answer(now, sdp, &self.webrtc, &mut self.rng)?;
-        if answer.is_some() {
-            if let Some(ufrag) = call.local_ufrag() {
-                self.demux.insert_leg(call.leg_id(), ufrag);
-            }
-            let (mut shared, calls) = self.shared();
-            if let Some(call) = calls.get_mut(&id) {
-                call.handle_timeout(now, &mut shared);
-            }
-        }
-        Ok(answer)
-    }
-
-    fn remove(&mut self, id: MediaCallId) -> bool {
-        let Some(call) = self.calls.remove(&id) else {
-            return false;
-        };
-        self.demux.remove_leg(call.leg_id());
-        info!(call = %id, "media call ended");
-        true
-    }
-
-    fn webrtc_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
-        let local = self.webrtc.local_addr;
-        let Some(leg) = self.demux.route(from, local, data) else {
-            trace!("webrtc datagram for no leg, dropped");
-            return;
-        };
-        let id = MediaCallId(leg.0);
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_webrtc(now, from, data, &mut shared);
-        }
-        self.reap(id);
-    }
-
-    fn pbx_datagram(&mut self, now: Instant, d: &mut PbxDatagram) {
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&d.call) {
-            call.handle_pbx(now, d.from, &mut d.data, &mut shared);
-        }
-        self.reap(d.call);
-    }
-
-    fn timeout(&mut self, now: Instant) {
-        let due: Vec<MediaCallId> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.deadline().is_some_and(|at| at <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            let (mut shared, calls) = self.shared();
-            if let Some(call) = calls.get_mut(&id) {
-                call.handle_timeout(now, &mut shared);
-            }
-            self.reap(id);
-        }
-    }
-
-    /// Drops a call whose browser leg died (the event was reported).
-    fn reap(&mut self, id: MediaCallId) {
-        if self.calls.get(&id).is_some_and(MediaCall::is_dead) {
-            self.remove(id);
-        }
-    }
-}
-
-/// Receive buffer asked for on the shared browser-side socket: every
-/// browser leg's packets queue there while the media task is busy, and the
-/// kernel's default (about 200 KB) overflowed in the rtpengine comparison
-/// at 200 calls when the task was descheduled for tens of milliseconds
-/// (docs/benchmarks.md). The kernel caps it at `net.core.rmem_max`.
-const SHARED_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
-
-/// The one UDP socket of every browser leg, with a large receive buffer.
-fn bind_shared_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    if let Err(e) = socket.set_recv_buffer_size(SHARED_SOCKET_BUFFER) {
-        debug!(error = %e, "cannot enlarge the browser-side receive buffer");
-    }
-    let _ = socket.set_send_buffer_size(SHARED_SOCKET_BUFFER);
-    socket.bind(&addr.into())?;
-    socket.set_nonblocking(true)?;
-    UdpSocket::from_std(socket.into())
-}
-
-/// A call's PBX-side sockets and the tasks reading them.
-fn pbx_sockets(
-    id: MediaCallId,
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
-    pbx_tx: &mpsc::Sender<PbxDatagram>,
-) -> PbxSockets {
-    let (rtp, rtcp) = (Arc::new(rtp), Arc::new(rtcp));
-    PbxSockets {
-        readers: [
-            tokio::spawn(read_pbx(id, rtp.clone(), pbx_tx.clone())),
-            tokio::spawn(read_pbx(id, rtcp.clone(), pbx_tx.clone())),
-        ],
-        rtp,
-        rtcp,
-    }
-}
-
-/// Hands every datagram of one PBX-side socket to the media task.
-async fn read_pbx(call: MediaCallId, socket: Arc<UdpSocket>, to: mpsc::Sender<PbxDatagram>) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        match socket.recv_from(&mut buf).await {
-            Ok((n, from)) => {
-                let d = PbxDatagram {
-                    call,
-                    from,
-                    data: buf[..n].to_vec(),
-                };
-                if to.send(d).await.is_err() {
-                    return;
-                }
-            }
-            // ICMP errors surface here on some systems; keep reading.
-            Err(e) => trace!(%call, error = %e, "PBX socket receive error"),
-        }
-    }
 }
