@@ -3,8 +3,9 @@
 //! time.
 //!
 //! `sbc-client.js` may be imported by pages of other origins (an ES module
-//! import is a CORS request): it is served with
-//! `Access-Control-Allow-Origin: *`. It is public code, fetched without
+//! import is a CORS request): it and the two modules it imports
+//! (`sbc-call.js`, `sbc-common.js`) are served with
+//! `Access-Control-Allow-Origin: *`. They are public code, fetched without
 //! credentials; the session itself is authenticated by `hello`'s token.
 
 use axum::Router;
@@ -30,6 +31,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../web-client/sbc-client.js"),
     ),
     (
+        "/sbc-call.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-client/sbc-call.js"),
+    ),
+    (
+        "/sbc-common.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-client/sbc-common.js"),
+    ),
+    (
         "/softphone.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web-client/softphone.js"),
@@ -41,8 +52,8 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The one file other origins may import.
-const CROSS_ORIGIN: &str = "/sbc-client.js";
+/// The files other origins may import: the client module and its imports.
+const CROSS_ORIGIN: &[&str] = &["/sbc-client.js", "/sbc-call.js", "/sbc-common.js"];
 
 /// One route per file.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -61,7 +72,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
                         body,
                     )
                         .into_response();
-                    if path == CROSS_ORIGIN {
+                    if CROSS_ORIGIN.contains(&path) {
                         response.headers_mut().insert(
                             header::ACCESS_CONTROL_ALLOW_ORIGIN,
                             header::HeaderValue::from_static("*"),
