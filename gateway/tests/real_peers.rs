@@ -294,29 +294,11 @@ async fn start_gateway(pbx: &str) -> App {
 /// Runs an `e2e/` script against `gw`; its JSON line.
 async fn run_node(script: &str, gw: &App, args: &[&str]) -> Value {
     let mut all = vec![
-        script.to_owned(),
-        "--url".into(),
+        "--url".to_owned(),
         format!("https://{}/healthz", gw.http.local_addr),
     ];
     all.extend(args.iter().map(|a| (*a).to_owned()));
-    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(&all)
-            .current_dir(e2e)
-            .output()
-            .expect("node is installed")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON from {script}:\n{stdout}\n{stderr}"));
-    println!("{line}");
-    serde_json::from_str(line).unwrap()
+    common::run_e2e(script, all).await
 }
 
 /// What baresip heard: its dominant frequency must be the browser's tone.

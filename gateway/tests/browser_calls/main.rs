@@ -64,26 +64,7 @@ fn tempdir() -> PathBuf {
 
 /// Runs the `e2e/` script `script` with `args`; its JSON line.
 async fn run_node(script: &str, args: Vec<String>) -> Value {
-    let mut all = vec![script.to_owned()];
-    all.extend(args);
-    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(&all)
-            .current_dir(e2e)
-            .output()
-            .expect("node is installed (scripts/test.sh installs nodejs and runs npm ci in e2e/)")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON from {script}:\n{stdout}\n{stderr}"));
-    println!("{line}");
-    serde_json::from_str(line).unwrap()
+    common::run_e2e(script, args).await
 }
 
 /// `--url <gateway url><path>` followed by `args`.

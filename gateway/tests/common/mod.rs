@@ -30,3 +30,29 @@ pub fn sip_config(listen: &str) -> SipConfig {
         .unwrap()
         .sip
 }
+
+/// Runs the `e2e/` Node script `script` with `args` (off the async
+/// runtime) and returns the JSON line it printed, which it also echoes.
+/// Panics with the script's output when it printed none.
+pub async fn run_e2e(script: &str, args: Vec<String>) -> serde_json::Value {
+    let mut all = vec![script.to_owned()];
+    all.extend(args);
+    let e2e = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(&all)
+            .current_dir(e2e)
+            .output()
+            .expect("node is installed (scripts/test.sh installs nodejs and runs npm ci in e2e/)")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON from {script}:\n{stdout}\n{stderr}"));
+    println!("{line}");
+    serde_json::from_str(line).unwrap()
+}
