@@ -32,22 +32,17 @@ async fn the_demo_pbx_echoes_on_600_plays_a_tone_on_601_and_refuses_others() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_pbx_ends_the_call_with_486() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_busy.xml", port, &[]);
-    let result = ws_call(&gw, &["--to", "600", "--expect-end", "486"]).await;
+    let result = call_sipp("uas_busy.xml", "", &["--to", "600", "--expect-end", "486"]).await;
     assert_ok(&result);
     assert_eq!(result["ended"]["by"], "remote");
     assert_eq!(result["ended"]["reason"], "Busy Here");
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn early_media_of_a_183_is_heard_before_the_answer() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_early_media.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_early_media.xml",
+        "",
         &[
             "--to",
             "600",
@@ -68,27 +63,20 @@ async fn early_media_of_a_183_is_heard_before_the_answer() {
         .filter_map(Value::as_str)
         .collect();
     assert!(frames.contains(&"progress:183"), "{frames:?}");
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_up_while_ringing_cancels_the_invite() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_cancel.xml", port, &[]);
-    let result = ws_call(&gw, &["--to", "600", "--hangup", "early"]).await;
-    assert_ok(&result);
     // SIPp passes only if the CANCEL came and the 487 was ACKed.
-    sipp_passed(pbx).await;
-    gw.stop().await;
+    let result = call_sipp("uas_cancel.xml", "", &["--to", "600", "--hangup", "early"]).await;
+    assert_ok(&result);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hold_and_resume_from_the_pbx_reach_the_browser_and_media_survives() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_hold.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_hold.xml",
+        "",
         &[
             "--to",
             "600",
@@ -104,8 +92,6 @@ async fn hold_and_resume_from_the_pbx_reach_the_browser_and_media_survives() {
     )
     .await;
     assert_ok(&result);
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,10 +166,9 @@ async fn bad_input_on_the_socket_gets_errors_and_harms_no_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hold_and_resume_from_the_browser_reinvite_the_pbx() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_held_by_browser.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_held_by_browser.xml",
+        "",
         &[
             "--to",
             "600",
@@ -198,8 +183,6 @@ async fn hold_and_resume_from_the_browser_reinvite_the_pbx() {
     )
     .await;
     assert_ok(&result);
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,40 +196,33 @@ async fn the_web_client_calls_600_on_the_demo_pbx_and_hears_its_own_tone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_refreshes_a_session_timer_it_was_given() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_session_timer.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_session_timer.xml",
+        "",
         &["--to", "600", "--seconds", "1", "--hangup", "remote"],
     )
     .await;
     assert_ok(&result);
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lapsed_session_timer_ends_the_call_on_both_sides() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_session_timer_lapses.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_session_timer_lapses.xml",
+        "",
         &["--to", "600", "--seconds", "1", "--hangup", "remote"],
     )
     .await;
     // The browser hears `ended` from the gateway, not from the PBX.
     assert_eq!(result["ended"]["by"], "gateway", "{result}");
     assert_eq!(result["ended"]["reason"], "session timer expired");
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blind_transfer_refers_the_pbx_and_reports_its_progress() {
-    let (gw, port) = gateway_to_sipp("").await;
-    let pbx = sipp("uas_transfer.xml", port, &[]);
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_transfer.xml",
+        "",
         &[
             "--to",
             "600",
@@ -262,8 +238,6 @@ async fn a_blind_transfer_refers_the_pbx_and_reports_its_progress() {
     )
     .await;
     assert_ok(&result);
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,14 +291,13 @@ async fn an_ice_restart_from_the_browser_keeps_the_call_and_its_audio() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_of_one_side_reaches_the_other() {
-    let (gw, port) = gateway_to_sipp("").await;
     // SIPp fails the call if the INVITE carries anything of the browser's
     // WebRTC side, drops the allowed X-Test header or passes Subject.
-    let pbx = sipp("uas_topology.xml", port, &[]);
     // The browser fails the run if any frame carries the PBX's SDP origin,
     // its transport or its internal header.
-    let result = ws_call(
-        &gw,
+    let result = call_sipp(
+        "uas_topology.xml",
+        "",
         &[
             "--to",
             "600",
@@ -336,8 +309,6 @@ async fn nothing_of_one_side_reaches_the_other() {
     )
     .await;
     assert_ok(&result);
-    sipp_passed(pbx).await;
-    gw.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

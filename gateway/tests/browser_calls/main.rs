@@ -135,6 +135,26 @@ async fn sipp_passed(mut child: Child) {
     assert!(status.success(), "SIPp's scenario failed: {status}");
 }
 
+/// One browser call (`e2e/ws_call.mjs` with `args`) through a gateway
+/// configured with `gateway_extra` to SIPp playing `scenario` as the PBX.
+/// SIPp's scenario must pass; the browser's result is returned for the
+/// test's own checks.
+async fn call_sipp(scenario: &str, gateway_extra: &str, args: &[&str]) -> Value {
+    let (gw, port) = gateway_to_sipp(gateway_extra).await;
+    let mut pbx = sipp(scenario, port, &[]);
+    let result = ws_call(&gw, args).await;
+    let status = tokio::task::spawn_blocking(move || pbx.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    gw.stop().await;
+    assert!(
+        status.success(),
+        "SIPp's scenario {scenario} failed ({status}); the browser saw: {result}"
+    );
+    result
+}
+
 async fn gateway_to_sipp(extra: &str) -> (App, u16) {
     let port = common::free_port();
     let gw = start_gateway(&format!(
