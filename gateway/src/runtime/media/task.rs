@@ -202,13 +202,7 @@ impl MediaTask {
     ) -> Result<String, MediaError> {
         let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
         let answer = call.browser_reoffer(sdp, &mut self.rng)?;
-        if let Some(ufrag) = call.local_ufrag() {
-            self.demux.insert_leg(call.leg_id(), ufrag);
-        }
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_timeout(now, &mut shared);
-        }
+        self.leg_ready(now, id);
         Ok(answer)
     }
 
@@ -234,14 +228,8 @@ impl MediaTask {
             self.rtp_leg.clone(),
             &mut self.rng,
         )?;
-        if let Some(ufrag) = call.local_ufrag() {
-            self.demux.insert_leg(call.leg_id(), ufrag);
-        }
         self.calls.insert(id, call);
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_timeout(now, &mut shared);
-        }
+        self.leg_ready(now, id);
         info!(call = %id, "media call from the PBX created");
         Ok(NewIncoming { id, browser_offer })
     }
@@ -257,15 +245,22 @@ impl MediaTask {
         let call = self.calls.get_mut(&id).ok_or(MediaError::NoSuchCall(id))?;
         let answer = call.set_pbx_answer(now, sdp, &self.webrtc, &mut self.rng)?;
         if answer.is_some() {
-            if let Some(ufrag) = call.local_ufrag() {
-                self.demux.insert_leg(call.leg_id(), ufrag);
-            }
-            let (mut shared, calls) = self.shared();
-            if let Some(call) = calls.get_mut(&id) {
-                call.handle_timeout(now, &mut shared);
-            }
+            self.leg_ready(now, id);
         }
         Ok(answer)
+    }
+
+    /// Call `id`'s browser leg has (new) ICE credentials: the demux routes
+    /// its ufrag to it from now on, and its timers start.
+    fn leg_ready(&mut self, now: Instant, id: MediaCallId) {
+        let (mut shared, calls) = self.shared();
+        let Some(call) = calls.get_mut(&id) else {
+            return;
+        };
+        if let Some(ufrag) = call.local_ufrag() {
+            shared.demux.insert_leg(call.leg_id(), ufrag);
+        }
+        call.handle_timeout(now, &mut shared);
     }
 
     fn remove(&mut self, id: MediaCallId) -> bool {
