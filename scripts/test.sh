@@ -66,6 +66,7 @@ declare -A package_of=(
     [baresip]=baresip-core
     [kamailio]=kamailio
     [promtool]=prometheus
+    [openssl]=openssl
     [chromium]=chromium
     [node]=nodejs
     [npm]=npm
