@@ -151,11 +151,10 @@ async fn chromium_tone_returns_through_sdes_srtp_toward_the_pbx() {
 /// One browser call bridged to the echo, with plain RTP or SDES-SRTP
 /// (RTP/SAVP) on the PBX side.
 async fn tone_through_an_echo(pbx_sdes: bool) {
-    let first = common::free_port() & !1;
     let media = start_media(MediaSettings {
         webrtc_bind: SocketAddr::new(LOOPBACK, 0),
         public_ip: LOOPBACK,
-        rtp_ports: first..=first.saturating_add(99),
+        rtp_ports: common::rtp_ports(100),
         sip_ip: LOOPBACK,
         rtp_leg: RtpLegConfig::default(),
         pbx_sdes,

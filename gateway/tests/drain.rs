@@ -38,7 +38,6 @@ fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 fn gateway(http: u16, sipp_port: u16, dir: &std::path::Path) -> Child {
-    let rtp = common::free_port() & !1;
     Command::new(env!("CARGO_BIN_EXE_gateway"))
         .env_remove("RUST_LOG")
         .env("SBC_HTTP_LISTEN", format!("127.0.0.1:{http}"))
@@ -50,10 +49,7 @@ fn gateway(http: u16, sipp_port: u16, dir: &std::path::Path) -> Child {
         )
         .env("SBC_MEDIA_PUBLIC_IP", "127.0.0.1")
         .env("SBC_MEDIA_WEBRTC_PORT", common::free_port().to_string())
-        .env(
-            "SBC_MEDIA_RTP_PORTS",
-            format!("{rtp}-{}", rtp.saturating_add(19)),
-        )
+        .env("SBC_MEDIA_RTP_PORTS", common::rtp_ports_text(20))
         .env("SBC_PBX_URI", format!("sip:127.0.0.1:{sipp_port}"))
         .env("SBC_PBX_OPTIONS_INTERVAL_SECS", "0")
         .env("SBC_SHUTDOWN_GRACE_SECS", "4")

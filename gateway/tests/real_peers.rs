@@ -137,12 +137,11 @@ impl Baresip {
         write_tone_wav(&tone, PBX_TONE, 60);
         let sip_port = common::free_port();
         let ctrl_port = common::free_port();
-        let rtp = common::free_port() & !1;
         let template = include_str!("peers/baresip/config");
         let config = template
             .replace("@SIP_PORT@", &sip_port.to_string())
             .replace("@CTRL_PORT@", &ctrl_port.to_string())
-            .replace("@RTP_PORTS@", &format!("{rtp}-{}", rtp.saturating_add(19)))
+            .replace("@RTP_PORTS@", &common::rtp_ports_text(20))
             .replace("@TONE_WAV@", &tone.display().to_string())
             .replace("@RECORD_DIR@", &records.display().to_string());
         std::fs::write(dir.join("config"), config).unwrap();
@@ -271,16 +270,15 @@ impl Drop for Kamailio {
 
 async fn start_gateway(pbx: &str) -> App {
     let dir = tempdir("gw");
-    let rtp = common::free_port() & !1;
     let toml = format!(
         "[http]\nlisten = \"127.0.0.1:0\"\ncert = \"{dir}/gw.pem\"\nkey = \"{dir}/gw-key.pem\"\n\
          [sip]\nlisten = [\"udp:127.0.0.1:{sip}\"]\nrate_limit_per_ip = 0\n\
-         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}-{end}\"\n\
+         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}\"\n\
          [pbx]\nuri = \"{pbx}\"\n",
         dir = dir.display(),
         sip = common::free_port(),
         webrtc = common::free_port(),
-        end = rtp.saturating_add(39),
+        rtp = common::rtp_ports_text(40),
     );
     let config = Config::from_sources(
         &toml,

@@ -45,10 +45,7 @@ fn start(extra_env: &[(&str, &str)]) -> Gateway {
         .env("SBC_HTTP_KEY", certs.join("http-key.pem"))
         .env("SBC_MEDIA_PUBLIC_IP", "127.0.0.1")
         .env("SBC_MEDIA_WEBRTC_PORT", free_port().to_string())
-        .env("SBC_MEDIA_RTP_PORTS", {
-            let first = free_port() & !1;
-            format!("{first}-{}", first.saturating_add(9))
-        })
+        .env("SBC_MEDIA_RTP_PORTS", common::rtp_ports_text(10))
         .env("SBC_LOG_LEVEL", "warn")
         .envs(extra_env.iter().copied())
         .stdout(Stdio::null())

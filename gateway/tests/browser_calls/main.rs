@@ -37,15 +37,14 @@ async fn start_gateway(extra: &str) -> App {
 /// [`start_gateway`] with `SBC_*` variables as well.
 async fn start_gateway_with(extra: &str, env: &[(&str, &str)]) -> App {
     let dir = tempdir();
-    let rtp = common::free_port() & !1;
     let toml = format!(
         "[http]\nlisten = \"127.0.0.1:0\"\ncert = \"{dir}/gw.pem\"\nkey = \"{dir}/gw-key.pem\"\n\
          [sip]\nlisten = [\"udp:127.0.0.1:{sip}\"]\nrate_limit_per_ip = 0\n\
-         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}-{end}\"\n{extra}",
+         [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}\"\n{extra}",
         dir = dir.display(),
         sip = common::free_port(),
         webrtc = common::free_port(),
-        end = rtp.saturating_add(39),
+        rtp = common::rtp_ports_text(40),
     );
     let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
     let config = Config::from_sources(&toml, env, "127.0.0.1".parse().unwrap()).unwrap();

@@ -4,6 +4,7 @@
 
 use gateway::config::{Config, SipConfig};
 use std::net::{TcpListener, UdpSocket};
+use std::ops::RangeInclusive;
 
 /// A port free for both UDP and TCP on loopback right now.
 pub fn free_port() -> u16 {
@@ -29,6 +30,28 @@ pub fn sip_config(listen: &str) -> SipConfig {
     Config::from_sources(&toml, no_env, "127.0.0.1".parse().unwrap())
         .unwrap()
         .sip
+}
+
+/// The lowest port of the ephemeral range (Linux's default
+/// `ip_local_port_range` starts at 32768), where [`free_port`]'s ports are.
+const EPHEMERAL_START: u16 = 32768;
+
+/// An RTP port range of `len` ports starting on an even port, below the
+/// ephemeral range: no port [`free_port`] hands out (for the WebRTC, SIP or
+/// HTTP listeners, or a peer) can fall inside it, which consecutive free
+/// ports could (the gateway refuses a WebRTC port inside its RTP range).
+/// Ranges of tests running at once may overlap: the allocator skips pairs
+/// that are taken.
+pub fn rtp_ports(len: u16) -> RangeInclusive<u16> {
+    let lowest = 20_000u16;
+    let first = (lowest + rand::random_range(0..(EPHEMERAL_START - lowest - len))) & !1;
+    first..=first + len - 1
+}
+
+/// [`rtp_ports`] as the `first-last` text of `media.rtp_ports`.
+pub fn rtp_ports_text(len: u16) -> String {
+    let range = rtp_ports(len);
+    format!("{}-{}", range.start(), range.end())
 }
 
 /// Runs the `e2e/` Node script `script` with `args` (off the async
