@@ -112,12 +112,17 @@ stage "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 stage_done
 
-stage "sbc-core is sans-IO (no tokio in its dependency tree)"
+stage "sbc-core is sans-IO (no tokio in its dependency tree, no clock read)"
 tree="$(cargo tree -p sbc-core -e normal --locked --prefix none)"
 if grep -E '^tokio' <<<"$tree"; then
     fail "sbc-core depends on tokio (directly or through the crates above); it must stay sans-IO"
 fi
 echo "no tokio among $(sort -u <<<"$tree" | wc -l) crates"
+# Nor a clock read, tests included (their origin instant comes from
+# sbc-test-clock): clippy's disallowed-methods can be allowed away, this not.
+if grep -rnE '(Instant|SystemTime)::now' sbc-core/src sbc-core/tests sbc-core/benches 2>/dev/null; then
+    fail "sbc-core reads a clock (above); take \`now\` as an argument"
+fi
 stage_done
 
 stage "rustdoc"

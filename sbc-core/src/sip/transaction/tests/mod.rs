@@ -81,7 +81,6 @@ pub(crate) struct Harness {
 }
 
 impl Harness {
-    #[allow(clippy::disallowed_methods)]
     pub(crate) fn new() -> Harness {
         Self::with_config(TimerConfig::default())
     }
