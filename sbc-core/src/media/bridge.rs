@@ -27,6 +27,11 @@ use rand::{Rng, RngCore};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+/// How far (in packets) a stream must have gone past an injection's floor
+/// before the floor is forgotten: 20 s of 20 ms packets, far beyond any
+/// reordering a jitter buffer or the SRTP replay window (64) would accept.
+const FLOOR_HORIZON: u16 = 1000;
+
 /// One of the two sides of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -229,6 +234,7 @@ struct Tx {
     /// last injected one. An older packet arriving now would be renumbered,
     /// with the offset the injection moved, onto a sequence number already
     /// sent (twice the same SRTP index toward the browser): it is dropped.
+    /// Forgotten once the stream is [`FLOOR_HORIZON`] packets past it.
     floor: Option<u16>,
     /// Timestamp of the newest packet sent, and when.
     last_ts: u32,
@@ -434,12 +440,19 @@ impl Bridge {
             SeqOutcome::Late => late = true,
             SeqOutcome::InOrder => {}
         }
-        let floor = self.sides[to.idx()].tx.floor;
-        let src = &mut self.sides[from.idx()];
-        if late && !resync && floor.is_some_and(|f| f.wrapping_sub(seq) < 0x8000) {
-            src.stats.dropped_late += 1;
-            return Err(BridgeError::LateAfterInjection);
+        let floor = &mut self.sides[to.idx()].tx.floor;
+        if let Some(f) = *floor {
+            if late && !resync && f.wrapping_sub(seq) < 0x8000 {
+                self.sides[from.idx()].stats.dropped_late += 1;
+                return Err(BridgeError::LateAfterInjection);
+            }
+            // Far past the floor, "at or before it" in 16-bit serial
+            // arithmetic would soon take in every late packet.
+            if !late && seq.wrapping_sub(f) >= FLOOR_HORIZON {
+                *floor = None;
+            }
         }
+        let src = &mut self.sides[from.idx()];
         let Some(out_pt) = self.maps[from.idx()].get(pt) else {
             src.stats.dropped_unknown_pt += 1;
             return Err(BridgeError::UnknownPayloadType(pt));

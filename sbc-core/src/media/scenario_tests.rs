@@ -518,3 +518,60 @@ fn renegotiation_keeps_ssrcs_and_numbering_continuous() {
         );
     }
 }
+
+/// After a digit injected toward the PBX, a packet that was overtaken
+/// before the injection is dropped (it would reuse a sent sequence number),
+/// but packets reordered long afterwards are relayed again: the floor is
+/// forgotten, not compared forever in 16-bit serial arithmetic (which,
+/// 32,768 packets later, would have taken every late packet for an old one).
+#[test]
+fn the_floor_of_an_injected_digit_only_drops_packets_that_predate_it() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let config = BridgeConfig {
+        browser: side(TE_BROWSER),
+        pbx: side(TE_PBX),
+        browser_to_pbx: PtMap::from_iter([(OPUS_BROWSER, OPUS_PBX), (TE_BROWSER, TE_PBX)]),
+        pbx_to_browser: PtMap::from_iter([(OPUS_PBX, OPUS_BROWSER), (TE_PBX, TE_BROWSER)]),
+        cname: "gw".into(),
+        rtcp_interval: Duration::from_secs(1),
+        dtmf_interval: Duration::from_millis(20),
+    };
+    let mut bridge = Bridge::new(at(0), config, 0x0000_e000_0000_0000, &mut rng);
+    let mut relay = |bridge: &mut Bridge, k: u32| {
+        let seq = k as u16;
+        let mut buf = Vec::new();
+        write_packet(
+            &mut buf,
+            OPUS_BROWSER,
+            false,
+            seq,
+            k.wrapping_mul(FRAME),
+            Ssrc(0x1111),
+            &[0; 80],
+        );
+        bridge.handle_rtp(at(u64::from(k) * 20), Side::Browser, &mut buf)
+    };
+    for k in (0..9).chain([10]) {
+        relay(&mut bridge, k).expect("in order");
+    }
+    bridge
+        .send_dtmf(at(200), Side::Pbx, '1', Duration::from_millis(60))
+        .unwrap();
+    bridge.handle_timeout(at(200));
+    while bridge.poll_transmit().is_some() {}
+    assert!(
+        matches!(
+            relay(&mut bridge, 9),
+            Err(super::bridge::BridgeError::LateAfterInjection)
+        ),
+        "overtaken before the digit"
+    );
+    // 40,000 packets later (past half the sequence space), one reordered
+    // pair: the late one is relayed.
+    for k in 11..40_000 {
+        relay(&mut bridge, k).expect("in order");
+    }
+    relay(&mut bridge, 40_001).expect("in order");
+    relay(&mut bridge, 40_000).expect("a late packet long after the digit is relayed");
+    assert_eq!(bridge.stats(Side::Browser).dropped_late, 1);
+}

@@ -229,7 +229,9 @@ impl SrtpContext {
 
     /// Encrypts the RTP packet in `packet` in place and appends its tag.
     /// The sender's index follows its sequence numbers (rollover counted
-    /// on the 16-bit wrap), so they must not jump by 2^15 or more.
+    /// on the 16-bit wrap), so they must not jump by 2^15 or more. An index
+    /// already sealed (or older than the window) is refused: sealing two
+    /// payloads under one index reuses keystream (RFC 3711 §9.1).
     pub fn protect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<(), SrtpError> {
         if packet.len() < RTP_HEADER_LEN {
             return Err(SrtpError::TooShort { len: packet.len() });
@@ -238,9 +240,13 @@ impl SrtpContext {
         let ssrc = be32(&packet[8..12]);
         let seq = u16::from_be_bytes([packet[2], packet[3]]);
         let index = match self.rtp_streams.get(ssrc) {
-            Some(w) => estimate_index(w.highest(), seq).ok_or(SrtpError::Replayed {
-                index: u64::from(seq),
-            })?,
+            Some(w) => {
+                let index = estimate_index(w.highest(), seq).ok_or(SrtpError::Replayed {
+                    index: u64::from(seq),
+                })?;
+                w.check(index).map_err(|e| stale(e, index))?;
+                index
+            }
             None => u64::from(seq),
         };
         self.rtp.seal_rtp(ssrc, index, header, packet)?;

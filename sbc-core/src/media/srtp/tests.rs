@@ -223,6 +223,28 @@ fn replays_and_packets_behind_the_window_are_refused() {
     );
 }
 
+/// The sender never seals two payloads under one index (keystream reuse,
+/// RFC 3711 §9.1): a sequence number already protected is refused, under
+/// every profile; an unsent one inside the window still goes out.
+#[test]
+fn the_sender_refuses_an_index_it_already_sealed() {
+    for profile in SrtpProfile::ALL {
+        let (mut tx, _) = pair(profile);
+        for seq in [10u16, 11, 13] {
+            tx.protect_rtp(&mut rtp(7, seq, &[1; 8])).unwrap();
+        }
+        assert_eq!(
+            tx.protect_rtp(&mut rtp(7, 11, &[2; 8])),
+            Err(SrtpError::Replayed { index: 11 }),
+            "{profile:?}"
+        );
+        assert!(
+            tx.protect_rtp(&mut rtp(7, 12, &[3; 8])).is_ok(),
+            "{profile:?}"
+        );
+    }
+}
+
 #[test]
 fn the_rollover_counter_follows_the_sequence_wrap() {
     let (mut tx, mut rx) = pair(SrtpProfile::AesCm128HmacSha1_80);
