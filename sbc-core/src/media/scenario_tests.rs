@@ -537,7 +537,7 @@ fn the_floor_of_an_injected_digit_only_drops_packets_that_predate_it() {
         dtmf_interval: Duration::from_millis(20),
     };
     let mut bridge = Bridge::new(at(0), config, 0x0000_e000_0000_0000, &mut rng);
-    let mut relay = |bridge: &mut Bridge, k: u32| {
+    let relay = |bridge: &mut Bridge, k: u32| {
         let seq = k as u16;
         let mut buf = Vec::new();
         write_packet(
