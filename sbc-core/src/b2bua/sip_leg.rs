@@ -502,10 +502,8 @@ impl SipLeg {
             Some(sdp) => Some(sdp),
             None if self.early_answer => None,
             None => {
+                self.bye_cause = EndCause::Protocol("2xx without SDP".into());
                 self.send_bye(now, layer, rng);
-                self.events.push_back(LegEvent::Ended(EndCause::Protocol(
-                    "2xx without SDP".into(),
-                )));
                 return;
             }
         };
@@ -573,7 +571,8 @@ impl SipLeg {
             // A lost in-dialog request other than BYE (an INFO, say) does
             // not end a call that still has media.
             State::Confirmed if tx != self.invite_tx => {}
-            State::Terminating | State::Cancelling => self.end(EndCause::LocalHangup),
+            State::Terminating => self.end(self.bye_cause.clone()),
+            State::Cancelling => self.end(EndCause::LocalHangup),
             _ => {
                 let _ = (now, layer);
                 self.end(cause);
@@ -648,7 +647,7 @@ impl SipLeg {
                 self.new_transactions.push(id);
                 self.state = State::Terminating;
             }
-            Err(_) => self.end(EndCause::LocalHangup),
+            Err(_) => self.end(self.bye_cause.clone()),
         }
     }
 

@@ -261,7 +261,19 @@ fn an_answer_without_any_sdp_ends_the_call_with_a_bye() {
     let mut h = Harness::new();
     let invite = h.sent().remove(0);
     h.deliver(h.reply(&invite, 200, None));
-    assert_eq!(h.sent_methods(), ["ACK", "BYE"]);
+    let sent = h.sent();
+    assert_eq!(
+        sent.iter()
+            .map(|m| m.method().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        ["ACK", "BYE"]
+    );
+    assert!(
+        h.events().is_empty(),
+        "the call ends when the BYE is answered"
+    );
+    h.deliver(h.reply(&sent[1], 200, None));
+    // Once, and for the reason of the BYE.
     assert!(matches!(
         h.events()[..],
         [LegEvent::Ended(EndCause::Protocol(_))]
@@ -584,6 +596,18 @@ fn without_the_pbxs_refresh_the_call_ends_as_expired() {
     let bye = h.sent().remove(0);
     assert_eq!(bye.method(), Some(&Method::Bye));
     h.deliver(h.reply(&bye, 200, None));
+    assert_eq!(h.events(), [LegEvent::Ended(EndCause::SessionExpired)]);
+}
+
+/// A PBX gone silent is why a session timer lapses; its BYE then times out
+/// too, and the call still ends as expired, not as hung up.
+#[test]
+fn a_lapsed_session_whose_bye_goes_unanswered_still_ends_as_expired() {
+    let (mut h, _) = Harness::answered_with((HeaderName::SessionExpires, "120;refresher=uas"));
+    h.tick(88);
+    let bye = h.sent().remove(0);
+    assert_eq!(bye.method(), Some(&Method::Bye));
+    h.tick(40); // past Timer F (32 s)
     assert_eq!(h.events(), [LegEvent::Ended(EndCause::SessionExpired)]);
 }
 
