@@ -190,8 +190,7 @@ impl Session {
         };
         svc.media_router
             .register(media.id, self.sinks.media.clone());
-        self.incoming_count += 1;
-        let name = format!("in-{}", self.incoming_count);
+        let name = incoming_name(&mut self.incoming_count, |n| self.calls.contains_key(n));
         let browser_call = BrowserCall::incoming(&svc, name.clone(), media.id, call.call);
         self.by_sip.insert(call.call, name.clone());
         self.by_media.insert(media.id, name.clone());
@@ -212,5 +211,33 @@ impl Session {
                 Ok(())
             });
         });
+    }
+}
+
+/// The name of the next call from the PBX: `in-<n>`, skipping names the
+/// session already uses (a browser may have named its own call `in-1`;
+/// taking that name would orphan its call).
+fn incoming_name(count: &mut u64, taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        *count += 1;
+        let name = format!("in-{count}");
+        if !taken(&name) {
+            return name;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::incoming_name;
+
+    #[test]
+    fn incoming_calls_skip_names_the_browser_took() {
+        let mut count = 0;
+        let browser_named = ["in-1", "in-3"];
+        let taken = |n: &str| browser_named.contains(&n);
+        assert_eq!(incoming_name(&mut count, taken), "in-2");
+        assert_eq!(incoming_name(&mut count, taken), "in-4");
+        assert_eq!(incoming_name(&mut count, taken), "in-5");
     }
 }
