@@ -12,6 +12,7 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use sbc_core::sip::framing::{Frame, frame_datagram};
 use sbc_core::sip::received::stamp_received;
+pub use sbc_core::sip::response::reason_phrase;
 use sbc_core::sip::response::response_to;
 use sbc_core::sip::transaction::{Peer, TransactionEvent, TransactionLayer, Transport};
 use sbc_core::sip::validate::{validate_request, validate_response};
@@ -330,35 +331,4 @@ fn reply_statelessly(transports: &Transports, peer: Peer, request: &Message, cod
         format!("399 gateway \"{}\"", why.replace('"', "'")),
     );
     transports.send(peer, response.to_bytes());
-}
-
-/// The standard reason phrase of the codes this process sends itself.
-pub fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        180 => "Ringing",
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        415 => "Unsupported Media Type",
-        416 => "Unsupported URI Scheme",
-        420 => "Bad Extension",
-        480 => "Temporarily Unavailable",
-        481 => "Call/Transaction Does Not Exist",
-        483 => "Too Many Hops",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        488 => "Not Acceptable Here",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "Version Not Supported",
-        513 => "Message Too Large",
-        _ => "Unknown",
-    }
 }

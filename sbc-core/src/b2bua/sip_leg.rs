@@ -28,7 +28,7 @@ use crate::sip::dialog::Dialog;
 use crate::sip::digest::DigestClient;
 use crate::sip::headers::HeaderAccess;
 use crate::sip::request::{RequestBuilder, cancel_for, next_attempt};
-use crate::sip::response::response_to;
+use crate::sip::response::{reason_phrase, response_to};
 use crate::sip::transaction::{TransactionId, TransactionLayer};
 use crate::sip::{HeaderName, Message, Method};
 use bytes::Bytes;
@@ -593,7 +593,7 @@ impl SipLeg {
             .dialog
             .as_ref()
             .map(|d| String::from_utf8_lossy(d.id().local_tag.as_bytes()).into_owned());
-        let mut response = response_to(request, code, reason_text(code), local_tag.as_deref());
+        let mut response = response_to(request, code, reason_phrase(code), local_tag.as_deref());
         let refreshes = matches!(request.method(), Some(Method::Invite | Method::Update));
         if code == 200 && request.method() == Some(&Method::Invite) {
             response
@@ -666,7 +666,7 @@ mod reinvite;
 pub mod session_timer;
 
 pub use interface::{EndCause, LegConfig, LegError, LegEvent};
-use message_parts::{dtmf_of_info, reason_of, reason_text, sdp_body, sdp_version, sipfrag_status};
+use message_parts::{dtmf_of_info, reason_of, sdp_body, sdp_version, sipfrag_status};
 use reinvite::Reinvite;
 
 #[cfg(test)]

@@ -56,6 +56,71 @@ fn with_tag(to: &Bytes, tag: Option<&str>) -> Bytes {
     }
 }
 
+/// The reason phrase the gateway sends with `code`: the RFC 3261 §21 (and
+/// RFC 3262, 3265, 4028, 3329) phrase where there is one, else a phrase for
+/// the code's class. Reason phrases are for people; nothing may act on them.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        180 => "Ringing",
+        181 => "Call Is Being Forwarded",
+        182 => "Queued",
+        183 => "Session Progress",
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        410 => "Gone",
+        413 => "Request Entity Too Large",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        421 => "Extension Required",
+        422 => "Session Interval Too Small",
+        423 => "Interval Too Brief",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        482 => "Loop Detected",
+        483 => "Too Many Hops",
+        484 => "Address Incomplete",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        489 => "Bad Event",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Server Time-out",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        600 => "Busy Everywhere",
+        603 => "Decline",
+        604 => "Does Not Exist Anywhere",
+        606 => "Not Acceptable",
+        _ => class_phrase(code),
+    }
+}
+
+/// A phrase for `code`'s class, for codes without a phrase of their own.
+fn class_phrase(code: u16) -> &'static str {
+    match code / 100 {
+        1 => "Progress",
+        2 => "OK",
+        3 => "Redirection",
+        4 => "Request Failure",
+        5 => "Server Failure",
+        _ => "Global Failure",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,11 +20,11 @@
 use super::session_timer::{
     MIN_INTERVAL, Refresher, SessionTimer, session_expires, supports_timer,
 };
-use super::{EndCause, LegConfig, LegError, LegEvent, SipLeg, State, reason_text};
+use super::{EndCause, LegConfig, LegError, LegEvent, SipLeg, State};
 use crate::sdp::Direction;
 use crate::sip::dialog::Dialog;
 use crate::sip::request::Tag;
-use crate::sip::response::response_to;
+use crate::sip::response::{reason_phrase, response_to};
 use crate::sip::transaction::{TransactionId, TransactionLayer};
 use crate::sip::{HeaderName, Message, Method};
 use bytes::Bytes;
@@ -220,14 +220,7 @@ impl SipLeg {
             .dialog
             .as_ref()
             .map(|d| String::from_utf8_lossy(d.id().local_tag.as_bytes()).into_owned());
-        let reason = match code {
-            180 => "Ringing",
-            486 => "Busy Here",
-            487 => "Request Terminated",
-            603 => "Decline",
-            _ => reason_text(code),
-        };
-        let mut response = response_to(&self.invite, code, reason, tag.as_deref());
+        let mut response = response_to(&self.invite, code, reason_phrase(code), tag.as_deref());
         if code < 300 {
             response
                 .headers

@@ -1,6 +1,5 @@
 //! Reading the parts of SIP messages the leg acts on: SDP bodies, reason
-//! phrases, `message/sipfrag` statuses, DTMF in INFO bodies, and the
-//! reason phrases of the responses the leg sends.
+//! phrases, `message/sipfrag` statuses and DTMF in INFO bodies.
 
 use crate::sdp::{Limits as SdpLimits, SessionDescription};
 use crate::sip::headers::HeaderAccess;
@@ -76,17 +75,4 @@ pub(super) fn dtmf_of_info(m: &Message) -> Option<(char, Option<u32>)> {
         }
     }
     digit.filter(|&c| valid(c)).map(|c| (c, duration))
-}
-
-/// The reason phrases of the responses the leg sends.
-pub(super) fn reason_text(code: u16) -> &'static str {
-    match code {
-        200 => "OK",
-        405 => "Method Not Allowed",
-        415 => "Unsupported Media Type",
-        481 => "Call/Transaction Does Not Exist",
-        488 => "Not Acceptable Here",
-        500 => "Server Internal Error",
-        _ => "Error",
-    }
 }

@@ -121,7 +121,12 @@ impl Harness {
     /// The PBX's response to `request`, with its To tag (none for 100).
     fn reply(&self, request: &Message, code: u16, sdp: Option<&str>) -> Message {
         let tag = (code > 100).then_some(self.to_tag);
-        let mut r = response_to(request, code, reason_text_for(code), tag);
+        let mut r = response_to(
+            request,
+            code,
+            crate::sip::response::reason_phrase(code),
+            tag,
+        );
         if (200..300).contains(&code) {
             r.headers
                 .push(HeaderName::Contact, "<sip:600@10.0.0.5:5060>");
@@ -163,19 +168,6 @@ impl Harness {
         assert_eq!(h.sent_methods(), ["ACK"]);
         let _ = h.events();
         (h, invite)
-    }
-}
-
-fn reason_text_for(code: u16) -> &'static str {
-    match code {
-        100 => "Trying",
-        180 => "Ringing",
-        183 => "Session Progress",
-        200 => "OK",
-        407 => "Proxy Authentication Required",
-        486 => "Busy Here",
-        487 => "Request Terminated",
-        _ => "Whatever",
     }
 }
 
