@@ -242,13 +242,15 @@ impl MediaCall {
         now: Instant,
         offer: &SessionDescription,
     ) -> Result<Option<String>, MediaError> {
-        let Negotiation::FromPbx { pending } = &self.negotiation else {
+        if !matches!(self.negotiation, Negotiation::FromPbx { .. }) {
             return Ok(None);
-        };
+        }
         let again = read_pbx_offer(offer, &CodecPolicy::default(), &PbxSrtp::Off)
             .map_err(MediaError::Sdp)?;
+        // Against the address in use, not the first offer's: A → B → A
+        // must come back to A.
         if let Some(a) = &mut self.answered
-            && again.pbx.rtp != pending.pbx.rtp
+            && again.pbx.rtp != a.pbx.rtp
         {
             a.rtp.set_remote(now, again.pbx.rtp);
             a.pbx = again.pbx;
