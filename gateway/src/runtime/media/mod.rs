@@ -32,6 +32,7 @@
 
 mod call;
 mod task;
+mod timers;
 
 use super::rtp_ports::{RtpPortError, RtpPorts};
 use call::{Created, MediaCall, PbxSockets, Shared};

@@ -4,6 +4,7 @@
 //! each call's timers. The PBX-side sockets of a call are read by two small
 //! tasks that hand their datagrams over.
 
+use super::timers::CallTimers;
 use super::*;
 
 /// Largest datagram read from a media socket.
@@ -27,6 +28,8 @@ pub(super) struct MediaTask {
     pbx_sdes: bool,
     demux: Demux,
     calls: HashMap<MediaCallId, MediaCall>,
+    /// Every call's next deadline, in order.
+    timers: CallTimers,
     next_id: u64,
     rng: StdRng,
     events: mpsc::UnboundedSender<MediaEvent>,
@@ -49,6 +52,7 @@ impl MediaTask {
             pbx_sdes: settings.pbx_sdes,
             demux: Demux::new(),
             calls: HashMap::new(),
+            timers: CallTimers::default(),
             next_id: 1,
             rng: StdRng::from_os_rng(),
             events,
@@ -83,11 +87,7 @@ impl MediaTask {
     }
 
     fn deadline(&self) -> Instant {
-        self.calls
-            .values()
-            .filter_map(MediaCall::deadline)
-            .min()
-            .unwrap_or_else(|| now() + IDLE)
+        self.timers.first().unwrap_or_else(|| now() + IDLE)
     }
 
     fn shared(&mut self) -> (Shared<'_>, &mut HashMap<MediaCallId, MediaCall>) {
@@ -123,10 +123,13 @@ impl MediaTask {
                     Some(c) => c.set_browser_answer(now, &sdp, &mut self.rng),
                     None => Err(MediaError::NoSuchCall(call)),
                 };
+                self.settle(call);
                 let _ = reply.send(r);
             }
             Command::PbxAnswer { call, sdp, reply } => {
-                let _ = reply.send(self.pbx_answer(now, call, &sdp));
+                let r = self.pbx_answer(now, call, &sdp);
+                self.settle(call);
+                let _ = reply.send(r);
             }
             Command::Dtmf {
                 call,
@@ -139,10 +142,13 @@ impl MediaTask {
                     Some(c) => c.send_dtmf(now, &digits, duration, &mut shared),
                     None => Err(MediaError::NoSuchCall(call)),
                 };
+                self.settle(call);
                 let _ = reply.send(r);
             }
             Command::BrowserReoffer { call, sdp, reply } => {
-                let _ = reply.send(self.browser_reoffer(now, call, &sdp));
+                let r = self.browser_reoffer(now, call, &sdp);
+                self.settle(call);
+                let _ = reply.send(r);
             }
             Command::Stats { call, reply } => {
                 let r = match self.calls.get(&call) {
@@ -188,6 +194,7 @@ impl MediaTask {
             &mut self.rng,
         )?;
         self.calls.insert(id, call);
+        self.settle(id);
         info!(call = %id, "media call created");
         Ok(NewCall { id, pbx_offer })
     }
@@ -230,6 +237,7 @@ impl MediaTask {
         )?;
         self.calls.insert(id, call);
         self.leg_ready(now, id);
+        self.settle(id);
         info!(call = %id, "media call from the PBX created");
         Ok(NewIncoming { id, browser_offer })
     }
@@ -267,6 +275,7 @@ impl MediaTask {
         let Some(call) = self.calls.remove(&id) else {
             return false;
         };
+        self.timers.set(id, None);
         self.demux.remove_leg(call.leg_id());
         info!(call = %id, "media call ended");
         true
@@ -283,7 +292,7 @@ impl MediaTask {
         if let Some(call) = calls.get_mut(&id) {
             call.handle_webrtc(now, from, data, &mut shared);
         }
-        self.reap(id);
+        self.settle(id);
     }
 
     fn pbx_datagram(&mut self, now: Instant, d: &mut PbxDatagram) {
@@ -291,29 +300,28 @@ impl MediaTask {
         if let Some(call) = calls.get_mut(&d.call) {
             call.handle_pbx(now, d.from, &mut d.data, &mut shared);
         }
-        self.reap(d.call);
+        self.settle(d.call);
     }
 
     fn timeout(&mut self, now: Instant) {
-        let due: Vec<MediaCallId> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.deadline().is_some_and(|at| at <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
+        for id in self.timers.take_due(now) {
             let (mut shared, calls) = self.shared();
             if let Some(call) = calls.get_mut(&id) {
                 call.handle_timeout(now, &mut shared);
             }
-            self.reap(id);
+            self.settle(id);
         }
     }
 
-    /// Drops a call whose browser leg died (the event was reported).
-    fn reap(&mut self, id: MediaCallId) {
-        if self.calls.get(&id).is_some_and(MediaCall::is_dead) {
-            self.remove(id);
+    /// After call `id` was handled: dropped if its browser leg died (the
+    /// event was reported), else its next deadline filed.
+    fn settle(&mut self, id: MediaCallId) {
+        match self.calls.get(&id) {
+            Some(call) if call.is_dead() => {
+                self.remove(id);
+            }
+            Some(call) => self.timers.set(id, call.deadline()),
+            None => self.timers.set(id, None),
         }
     }
 }
