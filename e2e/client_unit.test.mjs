@@ -219,6 +219,16 @@ test('an outgoing call: offer with candidates, ringing, early media, answered, i
   await inPage(() => t.call.setMuted(true));
   assert.deepEqual(await inPage(() => t.call.localStream.getAudioTracks().map((track) => track.enabled)), [false]);
 
+  // Back to the default microphone (the softphone's empty choice): a new
+  // track, still muted, the old one stopped.
+  const before = await inPage(() => t.call.localStream.getAudioTracks()[0].id);
+  await inPage(() => { t.oldTrack = t.call.localStream.getAudioTracks()[0]; return t.call.setMicrophone(''); });
+  assert.deepEqual(
+    await inPage(() => [t.call.localStream.getAudioTracks()[0].id !== t.oldTrack.id, t.oldTrack.readyState, t.call.localStream.getAudioTracks()[0].enabled]),
+    [true, 'ended', false],
+    `the track ${before} was replaced`,
+  );
+
   gw.send({ type: 'ended', call: name, by: 'remote', sip_status: 200, reason: 'transferred' });
   await until(() => t.call.state === 'ended');
   assert.deepEqual(

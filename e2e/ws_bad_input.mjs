@@ -127,7 +127,7 @@ try {
       const aAlive = (await a.next((f) => f.id === 'a4')).type === 'ok';
       const measured = await dominant(stream, 2000);
       a.ws.send(JSON.stringify({ type: 'hangup', id: 'a5', call: 'c1' }));
-      await a.next((f) => f.type === 'ended');
+      const ended = await a.next((f) => f.type === 'ended');
       pc.close();
       return {
         expect,
@@ -136,7 +136,9 @@ try {
         floodClosed: c.ws.readyState === WebSocket.CLOSED,
         bAlive,
         aAlive,
-        aEndedUnexpectedly: a.frames.filter((f) => f.type === 'ended').length > 1,
+        // The call lived through all of it: its one `ended` is our hangup.
+        aEndedBy: ended.by,
+        aEndedOnce: a.frames.filter((f) => f.type === 'ended').length === 1,
         frequency: measured.frequency,
       };
     },
@@ -152,6 +154,8 @@ try {
     result.floodClosed &&
     result.bAlive &&
     result.aAlive &&
+    result.aEndedBy === 'local' &&
+    result.aEndedOnce &&
     Math.abs(result.frequency - 440) <= 12;
   console.log(JSON.stringify({ test: 'ws_bad_input', ...result, wrong, okFrames, ok }));
   process.exitCode = ok ? 0 : 1;

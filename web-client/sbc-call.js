@@ -262,10 +262,19 @@ export class Call extends Emitter {
   async setMicrophone(deviceId) {
     const sender = this.#pc?.getSenders().find((s) => s.track?.kind === 'audio');
     if (!sender || this.#state === CallState.ENDED) throw new SbcError('invalid_state', 'the call sends no audio');
-    const stream = await openMicrophone({ ...this.#link.options.audio, deviceId: { exact: deviceId } });
+    // An empty id is the default microphone: no constraint at all (an
+    // exact '' matches no device).
+    const audio = deviceId ? { ...this.#link.options.audio, deviceId: { exact: deviceId } } : this.#link.options.audio;
+    const stream = await openMicrophone(audio);
     const [track] = stream.getAudioTracks();
     track.enabled = !this.#muted;
-    await sender.replaceTrack(track);
+    try {
+      if (this.#state === CallState.ENDED) throw new SbcError('invalid_state', 'the call ended while the microphone opened');
+      await sender.replaceTrack(track);
+    } catch (err) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw wrap(err);
+    }
     if (this.#ownsLocalStream) this.#localStream.getTracks().forEach((t) => t.stop());
     this.#localStream = stream;
     this.#ownsLocalStream = true;

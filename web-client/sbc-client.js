@@ -74,6 +74,9 @@ export { CallState, Emitter, SbcError } from './sbc-common.js';
  *   microphone (the caller keeps ownership: its tracks are not stopped)
  */
 
+/** Error codes that say the connection failed, not the gateway refused. */
+const LOST_WITH_THE_CONNECTION = new Set(['not_connected', 'disconnected', 'timeout']);
+
 const DEFAULTS = {
   reconnect: true,
   reconnectMinMs: 500,
@@ -241,7 +244,8 @@ export class SbcClient extends Emitter {
     try {
       await this.request('register', params);
     } catch (err) {
-      this.#registerParams = null;
+      // A lost connection is no refusal: the next session registers again.
+      if (!LOST_WITH_THE_CONNECTION.has(err.code)) this.#registerParams = null;
       if (err.code === 'registration_failed') {
         this.#setRegistration(defined({ state: 'failed', sip_status: err.sip_status, reason: err.message }));
       }
