@@ -96,7 +96,7 @@ fn a_call_survives_sigterm_and_ends_cleanly_at_the_grace_limit() {
         "--seconds",
         "1",
         "--hangup",
-        "remote",
+        "gateway",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -134,8 +134,12 @@ fn a_call_survives_sigterm_and_ends_cleanly_at_the_grace_limit() {
         "the call survives the first SIGTERM"
     );
 
-    let (_, out) = browser.join().unwrap();
+    let (call_ok, out) = browser.join().unwrap();
     println!("{out}");
+    assert!(
+        call_ok,
+        "the call went as ws_call expects (tone heard, ended by the gateway)"
+    );
     let line = out
         .lines()
         .find(|l| l.starts_with('{'))

@@ -248,7 +248,7 @@ async fn the_admin_api_lists_shows_and_ends_a_call() {
         &gw,
         "https",
         "/healthz",
-        &["--to", "600", "--seconds", "1", "--hangup", "remote"],
+        &["--to", "600", "--seconds", "1", "--hangup", "gateway"],
     );
     let call = tokio::spawn(run_node("ws_call.mjs", args));
     let listed = admin_poll(&gw, "/admin/calls", token, |v| {
@@ -267,7 +267,7 @@ async fn the_admin_api_lists_shows_and_ends_a_call() {
     let ended = https_request(&gw, "DELETE", &format!("/admin/calls/{id}"), Some(token)).await;
     assert_eq!(ended["status"], 202, "{ended}");
     let result = call.await.unwrap();
-    assert_eq!(result["ended"]["by"], "gateway", "{result}");
+    assert_ok(&result);
     assert_eq!(result["ended"]["reason"], "ended by the operator");
     let after = https_request(&gw, "GET", "/admin/calls", Some(token)).await;
     assert_eq!(after["body"]["calls"], serde_json::json!([]), "{after}");
