@@ -14,7 +14,7 @@
 use super::protocol::{self as p, ErrorCode, Frame, ProtocolError, Request, RequestId};
 use super::resume::{Claim, Resumable};
 use super::token::TokenKey;
-use crate::b2bua::browser_call::{BrowserCall, CallServices, EventSinks};
+use crate::b2bua::browser_call::{BrowserCall, CallServices, CallState, EventSinks};
 use crate::b2bua::registrations::{IncomingCall, RegEvent, RegKey, RegNotice, RegOwner, Register};
 use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
 use crate::metrics::{FrameLabels, ReasonLabels};
@@ -97,6 +97,8 @@ struct Session {
     incoming_count: u64,
     /// An `unregister` waiting for it.
     pending_unregister: Option<RequestId>,
+    /// The state of each call as the admin API last saw it.
+    published: HashMap<String, CallState>,
 }
 
 /// How often answered calls report their SIP leg's quality.
@@ -311,6 +313,7 @@ impl Session {
             pending_register: None,
             pending_unregister: None,
             incoming_count: 0,
+            published: HashMap::new(),
         };
         (
             session,
@@ -600,17 +603,26 @@ impl Session {
     fn forget(&mut self, call: &BrowserCall) {
         self.by_sip.remove(&call.sip_key());
         self.by_media.remove(&call.media_id());
+        self.published.remove(call.name());
         if let Some(session) = &self.id {
             self.config.calls.admin.remove_call(session, call.name());
         }
     }
 
-    /// Shows the session's calls, as they are now, to the admin API.
-    fn publish_calls(&self) {
+    /// Shows the session's calls whose state changed since (their view
+    /// changes only with it: the answer time comes with `in-call`) to the
+    /// admin API. Runs after every frame and event, so an unchanged call
+    /// costs a lookup, not a view and the registry's lock.
+    fn publish_calls(&mut self) {
         let Some(session) = &self.id else { return };
-        for call in self.calls.values().filter(|c| !c.is_ended()) {
+        for (name, call) in self.calls.iter().filter(|(_, c)| !c.is_ended()) {
+            let state = call.state();
+            if self.published.get(name) == Some(&state) {
+                continue;
+            }
             let view = call.admin_view(session, self.admin_tx.clone());
             self.config.calls.admin.put_call(view);
+            self.published.insert(name.clone(), state);
         }
     }
 
