@@ -648,13 +648,49 @@ fn srtp_from_an_unproven_address_replayed_or_damaged_reaches_nothing() {
     net.call("198.51.100.7:50000", |o| o);
     net.connect(0);
     exchange(&mut net, 0, 100, 1000);
-    let received = net.rtp_at_leg(0).len();
     let (from, datagram) = net.last_srtp.clone().expect("the browser sent SRTP");
-    let now = net.now;
     let gateway = net.gateway;
-    let leg = &mut net.legs[0].leg;
-    // The same packet from an address that never passed ICE.
     let stranger: SocketAddr = "203.0.113.66:4444".parse().unwrap();
+    // A valid packet the leg has not seen yet, taken off the wire: from an
+    // address that never passed ICE it reaches nothing; from the browser's
+    // address it is relayed (so only the address was refused).
+    let before = net.rtp_at_leg(0).len();
+    let pt = net.browsers[0].opus_pt();
+    let now = net.now;
+    net.browsers[0].send(now, pt, 150, 48_000, b"fresh");
+    // Polled here, not by `step`, so it never reaches the wire.
+    let mut fresh = None;
+    for _ in 0..100 {
+        match net.browsers[0].rtc.poll_output().expect("the browser runs") {
+            str0m::Output::Transmit(t) if matches!(t.contents.first(), Some(128..=191)) => {
+                fresh = Some(Vec::from(t.contents));
+                break;
+            }
+            str0m::Output::Timeout(at) => {
+                let r = net.browsers[0]
+                    .rtc
+                    .handle_input(Input::Timeout(at.max(now)));
+                r.expect("the browser runs");
+            }
+            _ => {}
+        }
+    }
+    let fresh = fresh.expect("the browser sent its packet");
+    net.legs[0].leg.handle_input(now, stranger, gateway, &fresh);
+    net.step();
+    assert_eq!(net.rtp_at_leg(0).len(), before, "SRTP from a stranger");
+    net.legs[0].leg.handle_input(now, from, gateway, &fresh);
+    net.step();
+    assert_eq!(
+        net.rtp_at_leg(0).len(),
+        before + 1,
+        "the same from the browser"
+    );
+
+    let received = net.rtp_at_leg(0).len();
+    let now = net.now;
+    let leg = &mut net.legs[0].leg;
+    // An old packet from the stranger.
     leg.handle_input(now, stranger, gateway, &datagram);
     // The same packet again from the browser's address: a replay.
     leg.handle_input(now, from, gateway, &datagram);
@@ -680,7 +716,7 @@ fn srtp_from_an_unproven_address_replayed_or_damaged_reaches_nothing() {
     // The browser's next packet still arrives.
     let pt = net.browsers[0].opus_pt();
     let now = net.now;
-    net.browsers[0].send(now, pt, 150, 50_000, b"after");
+    net.browsers[0].send(now, pt, 151, 49_000, b"after");
     net.run_until(Duration::from_secs(1), |n| n.rtp_at_leg(0).len() > received);
     assert_eq!(&net.rtp_at_leg(0)[received].payload[..], b"after");
 }
