@@ -55,7 +55,6 @@ pub struct BrowserCall {
     media: MediaCallId,
     sip: CallKey,
     state: CallState,
-    answer_sent: bool,
     held_by_remote: bool,
     /// A `hold`/`unhold` waiting for the PBX: its id and the state asked.
     pending_hold: Option<(RequestId, bool)>,
@@ -138,7 +137,6 @@ impl BrowserCall {
             media: media.id,
             sip: key,
             state: CallState::Calling,
-            answer_sent: false,
             held_by_remote: false,
             pending_hold: None,
             from_pbx: false,
@@ -428,12 +426,7 @@ impl BrowserCall {
         sdp: Bytes,
     ) -> Result<Option<String>, Vec<Value>> {
         match svc.media.set_pbx_answer(self.media, utf8(&sdp)).await {
-            Ok(answer) => {
-                if answer.is_some() {
-                    self.answer_sent = true;
-                }
-                Ok(answer)
-            }
+            Ok(answer) => Ok(answer),
             Err(e) => {
                 warn!(call = %self.name, error = %e, "PBX answer unusable");
                 Err(self

@@ -8,6 +8,7 @@
 //! is an error, not a silent drop: the request is refused as malformed.
 
 use crate::sip::HeaderName;
+use crate::sip::scan::is_token;
 
 /// Most headers one request may carry.
 const MAX_HEADERS: usize = 32;
@@ -101,8 +102,8 @@ impl HeaderPolicy {
                     Some(name) => (name, true),
                     None => (p, false),
                 };
-                let valid = (prefix || !name.is_empty())
-                    && name.bytes().all(|b| is_token_char(b) && b != b'*');
+                let valid =
+                    (prefix || !name.is_empty()) && name.bytes().all(|b| is_token(b) && b != b'*');
                 if !valid {
                     return Err(HeaderError::Pattern(p.to_owned()));
                 }
@@ -127,7 +128,7 @@ impl HeaderPolicy {
             if i >= MAX_HEADERS {
                 return Err(HeaderError::TooMany);
             }
-            if name.is_empty() || name.len() > MAX_NAME || !name.bytes().all(is_token_char) {
+            if name.is_empty() || name.len() > MAX_NAME || !name.bytes().all(is_token) {
                 return Err(HeaderError::Name(name.chars().take(MAX_NAME).collect()));
             }
             let value_ok =
@@ -156,15 +157,6 @@ impl HeaderPolicy {
             Pattern::Prefix(n) => lower.starts_with(n.as_str()),
         })
     }
-}
-
-/// RFC 3261 `token` characters.
-fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
 }
 
 #[cfg(test)]

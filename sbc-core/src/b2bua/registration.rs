@@ -12,6 +12,7 @@
 
 use crate::sip::digest::DigestClient;
 use crate::sip::headers::HeaderAccess;
+use crate::sip::headers::scalar::parse_expires;
 use crate::sip::request::{CallId, LocalVia, RequestBuilder, Tag};
 use crate::sip::transaction::{Peer, TransactionId, TransactionLayer};
 use crate::sip::{HeaderName, Message, Method, StartLine};
@@ -228,7 +229,7 @@ impl Registration {
                 match response
                     .headers
                     .get(HeaderName::MinExpires)
-                    .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u32>().ok())
+                    .and_then(|v| parse_expires(v).ok())
                 {
                     Some(min) if min > self.expires => {
                         self.expires = min;
@@ -281,24 +282,15 @@ impl Registration {
     /// parameter, else the Expires header, else what we asked.
     fn granted_expires(&self, response: &Message) -> u32 {
         let ours = contact_uri(&self.config.contact);
+        // The header parser splits elements outside quotes and brackets
+        // (a display name may hold a comma).
         let from_contact = response
-            .header_values(HeaderName::Contact)
-            .flat_map(|v| v.split(|&b| b == b','))
-            .filter_map(|c| std::str::from_utf8(c).ok())
-            .find(|c| contact_uri(c) == ours)
-            .and_then(|c| {
-                let params = c.rsplit_once('>').map_or(c, |(_, p)| p);
-                params.split(';').find_map(|p| {
-                    let (k, v) = p.split_once('=')?;
-                    k.trim()
-                        .eq_ignore_ascii_case("expires")
-                        .then(|| v.trim().parse().ok())?
-                })
-            });
-        let header = response
-            .headers
-            .get(HeaderName::Expires)
-            .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
+            .contacts()
+            .filter_map(Result::ok)
+            .find(|c| c.uri.as_bytes().eq_ignore_ascii_case(ours.as_bytes()))
+            .and_then(|c| c.params.get("expires").flatten())
+            .and_then(|v| parse_expires(v).ok());
+        let header = response.expires().ok().flatten();
         from_contact.or(header).unwrap_or(self.expires).max(1)
     }
 

@@ -18,7 +18,6 @@ impl BrowserCall {
             media,
             sip,
             state: CallState::Ringing,
-            answer_sent: true,
             held_by_remote: false,
             pending_hold: None,
             from_pbx: true,

@@ -110,12 +110,14 @@ fn challenged_then_registered_then_refreshed_then_removed() {
     assert_eq!(second.cseq().unwrap().seq, first.cseq().unwrap().seq + 1);
     assert_eq!(second.call_id().unwrap(), first.call_id().unwrap());
     assert!(second.headers.get(HeaderName::Authorization).is_some());
+    // Another binding first, whose display name holds a comma.
     h.answer(
         &second,
         200,
         &[(
             HeaderName::Contact,
-            "<sip:u1@192.0.2.1:5060;transport=udp>;expires=300",
+            "\"Desk, 2nd floor\" <sip:desk@192.0.2.9>;expires=60, \
+             <sip:u1@192.0.2.1:5060;transport=udp>;expires=300",
         )],
     );
     assert_eq!(h.events(), [RegistrationEvent::Registered { expires: 300 }]);
