@@ -1,6 +1,6 @@
 // Authentication on `/ws` without a browser (Node's `ws`): a `hello`
 // without a token and one with a wrong token each get `unauthorized` and a
-// closed socket; a `hello` with `--token` gets `ok`. Prints one JSON line;
+// socket closed with 1008; a `hello` with `--token` gets `ok`. Prints one JSON line;
 // exits non-zero on any deviation.
 //
 //   node ws_auth.mjs --url wss://127.0.0.1:8443/ws --token <valid token>
@@ -24,9 +24,9 @@ function hello(token) {
         resolve({ answer, closedByGateway: false });
       }
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ answer, closedByGateway: answer?.type !== 'ok' });
+      resolve({ answer, closedByGateway: answer?.type !== 'ok', code });
     });
     ws.on('error', reject);
   });
@@ -35,7 +35,9 @@ function hello(token) {
 const missing = await hello(undefined);
 const wrong = await hello('eyJzdWIiOiJ4IiwiZXhwIjo5OTk5OTk5OTk5fQ.AAAA');
 const valid = await hello(values.token);
-const refused = (r) => r.answer?.type === 'error' && r.answer.code === 'unauthorized' && r.closedByGateway;
+// Closed by the gateway with 1008 (policy violation), after the error.
+const refused = (r) =>
+  r.answer?.type === 'error' && r.answer.code === 'unauthorized' && r.closedByGateway && r.code === 1008;
 const ok = refused(missing) && refused(wrong) && valid.answer?.type === 'ok';
 console.log(JSON.stringify({ test: 'ws_auth', missing, wrong, valid: valid.answer?.type, ok }));
 process.exitCode = ok ? 0 : 1;

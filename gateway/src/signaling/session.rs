@@ -20,7 +20,7 @@ use crate::b2bua::sip_calls::{CallKey, SipCallEvent};
 use crate::metrics::{FrameLabels, ReasonLabels};
 use crate::runtime::media::{MediaCallId, MediaEvent};
 use crate::runtime::sip_core::now;
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use rand::RngCore;
 use sbc_core::b2bua::RegistrationEvent;
 use serde_json::{Value, json};
@@ -204,6 +204,7 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
                         }
                         Verdict::Close => {
                             info!(session = ?session.id, "frame flood: closing the socket");
+                            close_politely(socket, "frame flood").await;
                             return Served::Closed;
                         }
                     }
@@ -238,8 +239,12 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
                 })
                 .inc();
         }
-        if send_all(socket, out).await.is_err() || session.refused_token {
+        if send_all(socket, out).await.is_err() {
+            return Served::Closed;
+        }
+        if session.refused_token {
             // PROTOCOL.md: a missing or bad token closes the socket.
+            close_politely(socket, "bad token").await;
             return Served::Closed;
         }
     }
@@ -277,6 +282,34 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
             }
         }
     }
+}
+
+/// How long [`close_politely`] waits for the page's half of the closing
+/// handshake.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+
+/// Closes a socket the gateway gives up on (a flood, a bad token) so that
+/// the page reads everything sent before it: a Close frame (1008, policy
+/// violation), then what the page still sends is read and dropped until its
+/// own Close, for at most [`CLOSE_HANDSHAKE`]. Dropping the connection with
+/// the page's frames unread would reset it, and a reset throws away the
+/// frames the page has not read yet, the `error` that says why among them.
+async fn close_politely(socket: &mut WebSocket, reason: &'static str) {
+    let close = Message::Close(Some(CloseFrame {
+        code: close_code::POLICY,
+        reason: reason.into(),
+    }));
+    if socket.send(close).await.is_err() {
+        return;
+    }
+    let drain = async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, drain).await;
 }
 
 async fn send_all(socket: &mut WebSocket, frames: Vec<Value>) -> Result<(), axum::Error> {
