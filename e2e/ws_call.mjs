@@ -211,6 +211,11 @@ try {
         await request({ type: 'hangup', call: 'c1' });
         ended = await next((f) => f.type === 'ended' && f.call === 'c1');
       } else {
+        if (hangup === 'remote') {
+          // Says "heard": a test that drives the far end hangs up on it
+          // (it counts the gateway's `ping` frames).
+          await request({ type: 'ping' });
+        }
         ended = await next((f) => f.type === 'ended' && f.call === 'c1', 30000);
       }
       // The socket and the session outlive the call.

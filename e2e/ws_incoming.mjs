@@ -97,6 +97,9 @@ try {
       await audio.play().catch(() => {});
       await new Promise((r) => setTimeout(r, 300));
       const measured = await dominant(stream, 1500);
+      // Says "heard": a test that drives the far end hangs up on it (it
+      // counts the gateway's `ping` frames).
+      await request({ type: 'ping' });
       const ended = await next((f) => f.type === 'ended' && f.call === incoming.call, 20000);
       const stats = [...(await pc.getStats()).values()];
       const transport = stats.find((s) => s.type === 'transport');

@@ -10,6 +10,7 @@ mod common;
 
 use gateway::app::{self, App};
 use gateway::config::Config;
+use gateway::metrics::{FrameLabels, Metrics};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -183,14 +184,15 @@ impl Baresip {
         ctrl_command(self.ctrl_port, command, params)
     }
 
-    /// The recording of what it heard in the (one) call.
-    fn heard(&self) -> PathBuf {
+    /// The recording of what it heard in the (one) call, once it has a
+    /// WAV header.
+    fn heard(&self) -> Option<PathBuf> {
         std::fs::read_dir(&self.records)
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
             .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
-            .unwrap_or_else(|| panic!("baresip recorded nothing in {}", self.records.display()))
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 44))
     }
 }
 
@@ -217,9 +219,8 @@ fn ctrl_command(port: u16, command: &str, params: &str) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// Sends `command` to baresip's control port after `delay`.
-async fn ctrl_later(port: u16, delay: Duration, command: &'static str, params: String) -> String {
-    tokio::time::sleep(delay).await;
+/// Sends `command` to baresip's control port, off the async threads.
+async fn ctrl_now(port: u16, command: &'static str, params: String) -> String {
     tokio::task::spawn_blocking(move || ctrl_command(port, command, &params))
         .await
         .unwrap_or_default()
@@ -256,8 +257,37 @@ impl Kamailio {
             .stderr(Stdio::null())
             .spawn()
             .expect("kamailio is installed (scripts/test.sh installs it)");
-        std::thread::sleep(Duration::from_millis(800));
-        Kamailio { child, port }
+        let kamailio = Kamailio { child, port };
+        kamailio.wait_ready();
+        kamailio
+    }
+
+    /// Waits until it answers an OPTIONS (with anything: a 404 will do).
+    fn wait_ready(&self) {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut answer = [0u8; 2048];
+        for n in 0..100 {
+            let options = format!(
+                "OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n\
+                 Via: SIP/2.0/UDP {local};branch=z9hG4bK-ready-{n}\r\n\
+                 Max-Forwards: 70\r\nTo: <sip:ping@127.0.0.1>\r\n\
+                 From: <sip:test@127.0.0.1>;tag=ready\r\nCall-ID: ready-{n}@127.0.0.1\r\n\
+                 CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+                port = self.port
+            );
+            let _ = socket.send_to(options.as_bytes(), ("127.0.0.1", self.port));
+            if socket
+                .recv(&mut answer)
+                .is_ok_and(|len| answer[..len].starts_with(b"SIP/2.0 "))
+            {
+                return;
+            }
+        }
+        panic!("kamailio did not answer an OPTIONS within 10 s");
     }
 }
 
@@ -300,11 +330,45 @@ async fn run_node(script: &str, gw: &App, args: &[&str]) -> Value {
 }
 
 /// What baresip heard: its dominant frequency must be the browser's tone.
-fn assert_pbx_heard_the_browser(b: &Baresip) {
-    let (hz, rms) = dominant_frequency(&b.heard());
+/// Baresip writes its recording as the call ends: it is read until it holds
+/// the browser's tone, for at most 10 s, and the last reading is judged.
+async fn assert_pbx_heard_the_browser(b: &Baresip) {
+    let heard = |(hz, rms): (f64, f64)| (hz - BROWSER_TONE).abs() <= 10.0 && rms > 300.0;
+    let mut last = None;
+    for _ in 0..200 {
+        last = b.heard().map(|path| dominant_frequency(&path));
+        if last.is_some_and(heard) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some((hz, rms)) = last else {
+        panic!("baresip recorded nothing in {}", b.records.display());
+    };
     println!("baresip heard {hz} Hz at RMS {rms:.0}");
     assert!((hz - BROWSER_TONE).abs() <= 10.0, "baresip heard {hz} Hz");
     assert!(rms > 300.0, "baresip heard near silence (RMS {rms:.0})");
+}
+
+/// Waits (at most 60 s) for the page's `ping` after it measured what it
+/// heard (`ws_call.mjs --hangup remote`, `ws_incoming.mjs`).
+async fn wait_until_the_page_heard(metrics: &Metrics) {
+    let pings = || {
+        metrics
+            .ws_frames
+            .get_or_create(&FrameLabels {
+                direction: "in",
+                r#type: "ping",
+            })
+            .get()
+    };
+    for _ in 0..1200 {
+        if pings() > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page did not say it heard the call");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,8 +394,7 @@ async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
     .await;
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["ended"]["by"], "local");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_pbx_heard_the_browser(&pbx);
+    assert_pbx_heard_the_browser(&pbx).await;
     gw.stop().await;
 }
 
@@ -341,12 +404,12 @@ async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
         "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
     );
     let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
-    let hangup = tokio::spawn(ctrl_later(
-        pbx.ctrl_port,
-        Duration::from_secs(6),
-        "hangup",
-        String::new(),
-    ));
+    // Baresip hangs up once the page has heard it.
+    let (metrics, ctrl) = (gw.metrics.clone(), pbx.ctrl_port);
+    let hangup = tokio::spawn(async move {
+        wait_until_the_page_heard(&metrics).await;
+        ctrl_now(ctrl, "hangup", String::new()).await
+    });
     let result = run_node(
         "ws_call.mjs",
         &gw,
@@ -367,7 +430,7 @@ async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
     println!("baresip: {}", hangup.await.unwrap());
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["ended"]["by"], "remote");
-    assert_pbx_heard_the_browser(&pbx);
+    assert_pbx_heard_the_browser(&pbx).await;
     gw.stop().await;
 }
 
@@ -381,10 +444,19 @@ async fn a_baresip_phone_calls_a_browser_registered_at_kamailio() {
     ));
     let ctrl = phone.ctrl_port;
     let target = format!("sip:1001@127.0.0.1:{}", kamailio.port);
+    let metrics = gw.metrics.clone();
     let dialer = tokio::spawn(async move {
-        // The browser registers first (ws_incoming.mjs does at once).
-        let dialled = ctrl_later(ctrl, Duration::from_secs(3), "dial", target).await;
-        let hung_up = ctrl_later(ctrl, Duration::from_secs(7), "hangup", String::new()).await;
+        // The phone dials once the browser is registered (ws_incoming.mjs
+        // registers at once), and hangs up once the page has heard it.
+        for _ in 0..600 {
+            if metrics.registrations_active.get() > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let dialled = ctrl_now(ctrl, "dial", target).await;
+        wait_until_the_page_heard(&metrics).await;
+        let hung_up = ctrl_now(ctrl, "hangup", String::new()).await;
         (dialled, hung_up)
     });
     let result = run_node(
@@ -397,7 +469,7 @@ async fn a_baresip_phone_calls_a_browser_registered_at_kamailio() {
     assert_eq!(result["ok"], true, "{result}");
     let from = result["incoming"]["from"].as_str().unwrap_or_default();
     assert!(from.starts_with("sip:1002@"), "{from}");
-    assert_pbx_heard_the_browser(&phone);
+    assert_pbx_heard_the_browser(&phone).await;
     drop(kamailio);
     gw.stop().await;
 }
