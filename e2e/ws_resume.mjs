@@ -1,10 +1,13 @@
-// Resuming a session after its socket dropped. Headless Chromium, on a page
-// of the gateway (`--url`), places a call to `--to` (an echo) on socket A,
-// closes A without hanging up, opens socket B and says `hello` with A's
-// `resume_token`: the `ok` must name the same session and list the call,
-// and the call's tone must still come back. A third socket presenting an
-// unknown token gets a fresh session without calls. The call is then hung
-// up on B. Prints one JSON line; exits non-zero on any deviation.
+// Resuming a session on a new socket. Headless Chromium, on a page of the
+// gateway (`--url`), places a call to `--to` (an echo) on socket A, closes
+// A without hanging up, opens socket B and says `hello` with A's
+// `resume_token`: the `ok` must name the same session and list the call.
+// Then socket C resumes with B's token while B is still open (a phone that
+// changed networks, its old socket not yet known dead): C gets the session
+// and its call, and the gateway closes B (1000). The call's tone must still
+// come back. A fourth socket presenting an unknown token gets a fresh
+// session without calls. The call is then hung up on C. Prints one JSON
+// line; exits non-zero on any deviation.
 //
 //   node ws_resume.mjs --url https://127.0.0.1:8443/healthz [--to 600]
 import { mkdtempSync } from 'node:fs';
@@ -39,6 +42,7 @@ try {
           frames.push(f);
           for (const w of [...waiters]) if (w.match(f)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(f);
         };
+        ws.closed = new Promise((r) => (ws.onclose = r));
         await new Promise((resolve, reject) => {
           ws.onopen = resolve;
           ws.onerror = () => reject(new Error('websocket failed'));
@@ -79,22 +83,29 @@ try {
       audio.srcObject = stream;
       await audio.play().catch(() => {});
 
+      // A drops; B resumes at once (whether the gateway has seen A go or not).
       a.ws.close();
-      await new Promise((r) => setTimeout(r, 1000));
-
+      await a.ws.closed;
       const b = await open();
       const helloB = await b.request({ type: 'hello', resume: helloA.resume_token });
-      const measured = await dominant(stream, 1500);
+      // C takes the session over from B, which is still open.
       const c = await open();
-      const helloC = await c.request({ type: 'hello', resume: 'not-a-token' });
-      const hangup = await b.request({ type: 'hangup', call: 'c1' });
-      const ended = await b.next((f) => f.type === 'ended');
+      const helloC = await c.request({ type: 'hello', resume: helloB.resume_token });
+      const bClosed = await Promise.race([b.ws.closed, new Promise((r) => setTimeout(r, 10000))]);
+      const measured = await dominant(stream, 1500);
+      const d = await open();
+      const helloD = await d.request({ type: 'hello', resume: 'not-a-token' });
+      const hangup = await c.request({ type: 'hangup', call: 'c1' });
+      const ended = await c.next((f) => f.type === 'ended');
       pc.close();
       return {
         sameSession: helloB.session === helloA.session,
         newToken: helloB.resume_token !== helloA.resume_token,
         calls: helloB.calls,
-        fresh: helloC.type === 'ok' && helloC.session !== helloA.session && helloC.calls === undefined,
+        takenOver: helloC.session === helloA.session && helloC.resume_token !== helloB.resume_token,
+        takenOverCalls: helloC.calls,
+        bCloseCode: bClosed?.code,
+        fresh: helloD.type === 'ok' && helloD.session !== helloA.session && helloD.calls === undefined,
         hangup: hangup.type,
         ended,
         frequency: measured.frequency,
@@ -106,6 +117,9 @@ try {
     result.sameSession &&
     result.newToken &&
     JSON.stringify(result.calls) === JSON.stringify([{ call: 'c1' }]) &&
+    result.takenOver &&
+    JSON.stringify(result.takenOverCalls) === JSON.stringify([{ call: 'c1' }]) &&
+    result.bCloseCode === 1000 &&
     result.fresh &&
     result.hangup === 'ok' &&
     result.ended?.by === 'local' &&

@@ -1,8 +1,12 @@
-//! Sessions whose socket dropped, kept for the grace period so that a new
-//! socket can take them over (`hello` with `resume`). A parked session
-//! registers its resume token here with the channel its task listens on;
-//! a new socket that presents the token takes the entry (so exactly one
-//! socket can claim it) and hands itself over through that channel.
+//! The sessions a new socket can take over (`hello` with `resume`), by
+//! resume token. A session enters its token when it issues it (at `hello`
+//! and at each resume) with the channel its task listens on, and withdraws
+//! it when it ends. Live sessions are in it too, not only those whose
+//! socket closed: a phone that changed networks may still look connected
+//! to the gateway, and its page resumes on a new socket before the old one
+//! is known dead. A new socket that presents the token takes the entry (so
+//! exactly one socket can claim it) and hands itself over through that
+//! channel.
 
 use super::protocol::RequestId;
 use axum::extract::ws::WebSocket;
@@ -10,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// A new socket taking a parked session over, and the id of its `hello`.
+/// A new socket taking a session over, and the id of its `hello`.
 pub struct Claim {
     /// The new socket.
     pub socket: WebSocket,
@@ -18,42 +22,51 @@ pub struct Claim {
     pub id: RequestId,
 }
 
-/// The parked sessions, by resume token.
+/// The sessions that can be taken over, by resume token.
 #[derive(Default)]
 pub struct Resumable {
-    parked: Mutex<HashMap<String, UnboundedSender<Claim>>>,
+    entries: Mutex<HashMap<String, UnboundedSender<Claim>>>,
 }
 
 impl Resumable {
-    /// Parks a session under `token`; claims arrive on `to`.
-    pub fn park(&self, token: String, to: UnboundedSender<Claim>) {
-        if let Ok(mut parked) = self.parked.lock() {
-            parked.insert(token, to);
+    /// Enters a session under `token`; claims arrive on `to`.
+    pub fn enter(&self, token: String, to: UnboundedSender<Claim>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(token, to);
         }
     }
 
-    /// Takes the session parked under `token`, if any: no one else can
+    /// Takes the session entered under `token`, if any: no one else can
     /// claim it afterwards.
     pub fn take(&self, token: &str) -> Option<UnboundedSender<Claim>> {
-        self.parked.lock().ok()?.remove(token)
+        self.entries.lock().ok()?.remove(token)
     }
 
-    /// Removes `token` when the grace period is over; false when a claim
-    /// took it first (and is on its way).
-    pub fn expire(&self, token: &str) -> bool {
-        self.parked
+    /// Withdraws `token` (its session ends); false when a claim took it
+    /// first (and is on its way).
+    pub fn withdraw(&self, token: &str) -> bool {
+        self.entries
             .lock()
             .map(|mut p| p.remove(token).is_some())
             .unwrap_or(true)
     }
+}
 
-    /// How many sessions are parked.
-    pub fn len(&self) -> usize {
-        self.parked.lock().map(|p| p.len()).unwrap_or(0)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::unbounded_channel;
 
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[test]
+    fn a_token_is_taken_once_and_a_taken_token_cannot_be_withdrawn() {
+        let resumable = Resumable::default();
+        let (tx, _rx) = unbounded_channel();
+        resumable.enter("t1".into(), tx.clone());
+        resumable.enter("t2".into(), tx);
+        assert!(resumable.take("t1").is_some());
+        assert!(resumable.take("t1").is_none(), "a second claim");
+        assert!(!resumable.withdraw("t1"), "its claim is on its way");
+        assert!(resumable.withdraw("t2"));
+        assert!(resumable.take("t2").is_none(), "withdrawn");
     }
 }

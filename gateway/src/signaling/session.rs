@@ -73,6 +73,8 @@ struct Session {
     id: Option<String>,
     /// The token a new socket resumes this session with.
     resume_token: String,
+    /// Where claims for this session go (entered with each resume token).
+    claims_tx: UnboundedSender<Claim>,
     /// Where the admin API sends the names of calls to end.
     admin_tx: UnboundedSender<String>,
     /// The user and domain of the registration, for the admin API.
@@ -120,14 +122,18 @@ struct Inbox {
     reg: UnboundedReceiver<RegEvent>,
     /// Calls the operator ends through the admin API, by name.
     admin: UnboundedReceiver<String>,
+    /// New sockets taking this session over (`hello` with `resume`).
+    claims: UnboundedReceiver<Claim>,
 }
 
 /// How serving a socket ended.
 enum Served {
     /// The socket closed (or failed, or flooded).
     Closed,
-    /// Its `hello` resumed a parked session: the socket goes there.
+    /// Its `hello` resumed another session: the socket goes there.
     Resumes(UnboundedSender<Claim>, RequestId),
+    /// A new socket took this session over: the old one is let go.
+    TakenOver(Box<Claim>),
 }
 
 /// Serves one WebSocket. When it closes, a session with calls or a
@@ -142,18 +148,30 @@ pub async fn run(socket: WebSocket, config: Arc<SessionConfig>) {
         metrics.ws_sessions_active.inc();
         let served = serve(&mut session, &mut inbox, &mut socket).await;
         metrics.ws_sessions_active.dec();
-        match served {
-            Served::Resumes(parked, id) => {
+        let taken_over = match served {
+            Served::Resumes(owner, id) => {
                 // A taken entry's task waits for this claim, so it arrives.
-                let _ = parked.send(Claim { socket, id });
+                let _ = owner.send(Claim { socket, id });
                 return;
             }
-            Served::Closed => {}
-        }
-        if session.id.is_none() || (session.calls.is_empty() && session.registration.is_none()) {
-            break;
-        }
-        match park(&mut session, &mut inbox).await {
+            Served::TakenOver(claim) => {
+                info!(session = ?session.id, "session taken over by a new socket");
+                let_go(&mut socket).await;
+                Some(*claim)
+            }
+            Served::Closed => None,
+        };
+        // The connection goes now, not when a parked session ends.
+        drop(socket);
+        let claim = match taken_over {
+            Some(claim) => Some(claim),
+            None if session.id.is_none() => None,
+            None if session.calls.is_empty() && session.registration.is_none() => {
+                release(&mut session, &mut inbox).await
+            }
+            None => park(&mut session, &mut inbox).await,
+        };
+        match claim {
             Some(claim) => {
                 socket = claim.socket;
                 let ok = session.resumed(&claim.id);
@@ -216,12 +234,19 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
                 )
                 .to_frame()],
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Served::Closed,
+                Some(Ok(Message::Close(_))) => {
+                    // Reading on sends the answering Close the page waits
+                    // for (its `close` event); then the connection is over.
+                    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, socket.recv()).await;
+                    return Served::Closed;
+                }
+                Some(Err(_)) | None => return Served::Closed,
             },
             Some(event) = inbox.sip.recv() => session.on_sip(event).await,
             Some(event) = inbox.media.recv() => session.on_media(event).await,
             Some(event) = inbox.reg.recv() => session.on_registration(event).await,
             Some(name) = inbox.admin.recv() => session.end_by_operator(&name).await,
+            Some(claim) = inbox.claims.recv() => return Served::TakenOver(Box::new(claim)),
         };
         if let Some((parked, id)) = session.resume_into.take() {
             return Served::Resumes(parked, id);
@@ -250,21 +275,41 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
     }
 }
 
+/// Withdraws the resume token of a session that ends with its socket (it
+/// has nothing to keep): `None`, unless a new socket claimed the session
+/// just now, which then gets it.
+async fn release(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
+    if session.config.resumable.withdraw(&session.resume_token) {
+        return None;
+    }
+    inbox.claims.recv().await
+}
+
+/// Lets go of a socket whose session a new socket took over: a Close frame
+/// (1000) for a page that still listens, sent for at most
+/// [`CLOSE_HANDSHAKE`] (a socket that went dead with its network may not
+/// take it), and no wait for the answer.
+async fn let_go(socket: &mut WebSocket) {
+    let close = Message::Close(Some(CloseFrame {
+        code: close_code::NORMAL,
+        reason: "the session was resumed on another socket".into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, socket.send(close)).await;
+}
+
 /// Keeps a session without a socket for the grace period: its calls and
 /// registration go on, their events are handled (and not replayed). A
 /// claim from a new socket ends the wait.
 async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
-    let (tx, mut claims) = unbounded_channel::<Claim>();
     let token = session.resume_token.clone();
     let resumable = session.config.resumable.clone();
-    resumable.park(token.clone(), tx);
     let mut end_all = session.config.calls.end_all.clone();
     let grace = tokio::time::sleep(session.config.limits.resume_grace);
     tokio::pin!(grace);
     info!(session = ?session.id, "socket gone: session kept for the grace period");
     loop {
         tokio::select! {
-            Some(claim) = claims.recv() => {
+            Some(claim) = inbox.claims.recv() => {
                 info!(session = ?session.id, "session resumed on a new socket");
                 return Some(claim);
             }
@@ -274,11 +319,11 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
             Some(name) = inbox.admin.recv() => { session.end_by_operator(&name).await; }
             Ok(()) = end_all.changed(), if !*end_all.borrow() => { session.end_all_calls().await; }
             () = &mut grace => {
-                if resumable.expire(&token) {
+                if resumable.withdraw(&token) {
                     return None;
                 }
                 // A socket took the token just now: its claim is coming.
-                return claims.recv().await;
+                return inbox.claims.recv().await;
             }
         }
     }
@@ -325,6 +370,7 @@ impl Session {
         let (media_tx, media) = unbounded_channel::<MediaEvent>();
         let (reg_tx, reg) = unbounded_channel::<RegEvent>();
         let (admin_tx, admin) = unbounded_channel::<String>();
+        let (claims_tx, claims) = unbounded_channel::<Claim>();
         let session = Session {
             config,
             sinks: EventSinks {
@@ -333,6 +379,7 @@ impl Session {
             },
             id: None,
             resume_token: String::new(),
+            claims_tx,
             resume_into: None,
             admin_tx,
             reg_identity: None,
@@ -355,14 +402,24 @@ impl Session {
                 media,
                 reg,
                 admin,
+                claims,
             },
         )
+    }
+
+    /// A fresh resume token, entered so that a new socket can take this
+    /// session over with it (the one before was taken, or never existed).
+    fn issue_resume_token(&mut self) {
+        self.resume_token = new_resume_token();
+        self.config
+            .resumable
+            .enter(self.resume_token.clone(), self.claims_tx.clone());
     }
 
     /// The `ok` of a `hello` that resumed this session: the same session,
     /// a new resume token, the calls it kept.
     fn resumed(&mut self, id: &RequestId) -> Value {
-        self.resume_token = new_resume_token();
+        self.issue_resume_token();
         let calls: Vec<Value> = self
             .calls
             .keys()
@@ -557,15 +614,15 @@ impl Session {
                 ));
             }
         }
-        if let Some(parked) = resume.and_then(|r| self.config.resumable.take(&r)) {
-            // The socket moves to the parked session, which answers.
-            self.resume_into = Some((parked, id.clone()));
+        if let Some(owner) = resume.and_then(|r| self.config.resumable.take(&r)) {
+            // The socket moves to the session, which answers.
+            self.resume_into = Some((owner, id.clone()));
             return Ok(Vec::new());
         }
         let session = format!("{:016x}", rand::rng().next_u64());
         info!(%session, "browser session opened");
         self.id = Some(session.clone());
-        self.resume_token = new_resume_token();
+        self.issue_resume_token();
         Ok(vec![p::ok(
             id,
             json!({

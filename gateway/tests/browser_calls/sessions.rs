@@ -4,7 +4,7 @@
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_socket_is_resumed_with_its_call() {
+async fn a_session_is_resumed_with_its_call_after_a_drop_and_taken_over_from_a_live_socket() {
     let gw = start_gateway("").await;
     let result = run_node("ws_resume.mjs", url_and(&gw, "https", "/healthz", &[])).await;
     assert_eq!(result["ok"], true, "{result}");
