@@ -584,3 +584,6 @@ fn ntp_now() -> u64 {
 }
 
 mod negotiation;
+
+#[cfg(test)]
+mod tests;
