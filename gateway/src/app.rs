@@ -6,7 +6,7 @@
 use crate::admin::{AdminRegistry, AdminState};
 use crate::b2bua::browser_call::{CallServices, MediaEventRouter, PbxRoute};
 use crate::cdr::CdrSink;
-use crate::config::{self, Config};
+use crate::config::{self, Config, PbxMediaSecurity};
 use crate::demo_pbx::{self, DemoPbx};
 use crate::http::{self, HttpServer, Readiness};
 use crate::metrics::Metrics;
@@ -106,7 +106,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             media_timeout: Some(config.media.timeout),
             ..RtpLegConfig::default()
         },
-        pbx_sdes: false,
+        pbx_sdes: config.pbx.srtp == PbxMediaSecurity::Sdes,
     })
     .await
     .context("cannot start the media runtime")?;

@@ -156,6 +156,29 @@ pub struct PbxConfig {
     /// `pbx.options_interval_secs`: how often the configured PBX is pinged
     /// with OPTIONS for `/readyz` and `sbc_pbx_up`, default 30 s; 0 is never.
     pub options_interval: Duration,
+    /// `pbx.srtp`: media toward the PBX, default plain RTP.
+    pub srtp: PbxMediaSecurity,
+}
+
+/// How media toward the PBX is protected (`pbx.srtp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PbxMediaSecurity {
+    /// `off`: plain RTP (RTP/AVP) is offered; a PBX offer of SDES-SRTP is
+    /// refused (488).
+    Off,
+    /// `sdes`: SDES-SRTP (RTP/SAVP with `a=crypto`, RFC 4568) is offered,
+    /// so a PBX without it refuses the call; a PBX's offer may be either.
+    Sdes,
+}
+
+impl PbxMediaSecurity {
+    /// The `pbx.srtp` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PbxMediaSecurity::Off => "off",
+            PbxMediaSecurity::Sdes => "sdes",
+        }
+    }
 }
 
 /// `[media]`: addresses and ports of both media legs.

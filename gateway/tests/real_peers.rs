@@ -299,12 +299,17 @@ impl Drop for Kamailio {
 }
 
 async fn start_gateway(pbx: &str) -> App {
+    start_gateway_with(pbx, "").await
+}
+
+/// [`start_gateway`], with more `[pbx]` keys.
+async fn start_gateway_with(pbx: &str, more_pbx_keys: &str) -> App {
     let dir = tempdir("gw");
     let toml = format!(
         "[http]\nlisten = \"127.0.0.1:0\"\ncert = \"{dir}/gw.pem\"\nkey = \"{dir}/gw-key.pem\"\n\
          [sip]\nlisten = [\"udp:127.0.0.1:{sip}\"]\nrate_limit_per_ip = 0\n\
          [media]\npublic_ip = \"127.0.0.1\"\nwebrtc_port = {webrtc}\nrtp_ports = \"{rtp}\"\n\
-         [pbx]\nuri = \"{pbx}\"\n",
+         [pbx]\nuri = \"{pbx}\"\n{more_pbx_keys}",
         dir = dir.display(),
         sip = common::free_port(),
         webrtc = common::free_port(),
@@ -398,6 +403,47 @@ async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
     gw.stop().await;
 }
 
+/// `pbx.srtp = "sdes"` against a baresip that requires SRTP
+/// (`mediaenc=srtp-mand`): the browser hears baresip's tone and baresip
+/// records the browser's, so both ends unprotected what the other
+/// protected. The same baresip refuses the call of a gateway offering
+/// plain RTP: SRTP was not optional.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_pbx_srtp_sdes_chromium_and_a_baresip_requiring_srtp_hear_each_other() {
+    let pbx = Baresip::start(
+        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma;mediaenc=srtp-mand",
+    );
+    let uri = format!("sip:127.0.0.1:{}", pbx.sip_port);
+    let plain = start_gateway(&uri).await;
+    let refused = run_node(
+        "ws_call.mjs",
+        &plain,
+        &["--to", "pbx", "--expect-end", "488"],
+    )
+    .await;
+    plain.stop().await;
+    let gw = start_gateway_with(&uri, "srtp = \"sdes\"\n").await;
+    let result = run_node(
+        "ws_call.mjs",
+        &gw,
+        &[
+            "--to",
+            "pbx",
+            "--tone",
+            "440",
+            "--expect",
+            "1000",
+            "--seconds",
+            "3",
+        ],
+    )
+    .await;
+    assert_eq!(refused["ok"], true, "plain RTP was not refused: {refused}");
+    assert_eq!(result["ok"], true, "{result}");
+    assert_pbx_heard_the_browser(&pbx).await;
+    gw.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
     let pbx = Baresip::start(
@@ -436,10 +482,24 @@ async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baresip_phone_calls_a_browser_registered_at_kamailio() {
+    phone_calls_a_registered_browser("", "").await;
+}
+
+/// The same over SDES-SRTP: a phone that requires it (`mediaenc=srtp-mand`)
+/// calls a gateway with `pbx.srtp = "sdes"`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baresip_phone_requiring_srtp_calls_a_browser_with_pbx_srtp_sdes() {
+    phone_calls_a_registered_browser(";mediaenc=srtp-mand", "srtp = \"sdes\"\n").await;
+}
+
+/// A baresip phone (with `account_params`) dials user 1001 at Kamailio,
+/// where the browser registered through a gateway (with `pbx_keys`); both
+/// hear each other.
+async fn phone_calls_a_registered_browser(account_params: &str, pbx_keys: &str) {
     let kamailio = Kamailio::start();
-    let gw = start_gateway(&format!("sip:127.0.0.1:{}", kamailio.port)).await;
+    let gw = start_gateway_with(&format!("sip:127.0.0.1:{}", kamailio.port), pbx_keys).await;
     let phone = Baresip::start(&format!(
-        "<sip:1002@127.0.0.1:{}>;regint=0;answermode=manual;audio_codecs=pcmu,pcma",
+        "<sip:1002@127.0.0.1:{}>;regint=0;answermode=manual;audio_codecs=pcmu,pcma{account_params}",
         kamailio.port
     ));
     let ctrl = phone.ctrl_port;

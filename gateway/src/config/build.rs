@@ -12,7 +12,7 @@ use super::error::{ConfigError, Problem};
 use super::source::Source;
 use super::{
     AdminConfig, AuthConfig, CdrConfig, Config, HttpConfig, LogConfig, LogFormat, MediaConfig,
-    MetricsConfig, PbxConfig, Secret, ShutdownConfig, SipConfig, SipListen,
+    MetricsConfig, PbxConfig, PbxMediaSecurity, Secret, ShutdownConfig, SipConfig, SipListen,
 };
 
 /// Shortest accepted `auth.token_secret`, in bytes (128 bits of HMAC key).
@@ -41,6 +41,14 @@ pub(super) fn build(src: &Source, default_public_ip: IpAddr) -> Result<Config, C
                 30,
                 86_400,
             )?),
+            srtp: match src.str("pbx.srtp")? {
+                None => PbxMediaSecurity::Off,
+                Some(text) => match text.trim().to_ascii_lowercase().as_str() {
+                    "off" => PbxMediaSecurity::Off,
+                    "sdes" => PbxMediaSecurity::Sdes,
+                    _ => return Err(src.invalid("pbx.srtp", Problem::UnknownPbxSrtp)),
+                },
+            },
         },
         media: media(src, default_public_ip)?,
         auth: AuthConfig {

@@ -152,6 +152,9 @@ pub enum Problem {
         /// The minimum length in bytes.
         min: usize,
     },
+    /// Neither `off` nor `sdes`.
+    #[error("expected `off` or `sdes`")]
+    UnknownPbxSrtp,
     /// Neither `text` nor `json`.
     #[error("expected `text` or `json`")]
     UnknownLogFormat,

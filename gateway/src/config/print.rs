@@ -78,6 +78,7 @@ struct Pbx<'a> {
     password: Option<&'static str>,
     header_allow: &'a [String],
     options_interval_secs: u64,
+    srtp: &'static str,
 }
 
 #[derive(Serialize)]
@@ -143,6 +144,7 @@ pub(super) fn to_toml(config: &Config) -> String {
             password: pbx.password.as_ref().map(|_| REDACTED),
             header_allow: &pbx.header_allow,
             options_interval_secs: pbx.options_interval.as_secs(),
+            srtp: pbx.srtp.as_str(),
         },
         media: Media {
             public_ip: media.public_ip.to_string(),

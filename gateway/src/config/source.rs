@@ -46,6 +46,7 @@ pub(crate) const KEYS: &[(&str, Kind)] = &[
     ("pbx.password", Kind::Str),
     ("pbx.header_allow", Kind::List),
     ("pbx.options_interval_secs", Kind::Uint),
+    ("pbx.srtp", Kind::Str),
     ("media.public_ip", Kind::Str),
     ("media.webrtc_port", Kind::Uint),
     ("media.rtp_ports", Kind::Str),

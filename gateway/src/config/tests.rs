@@ -68,6 +68,7 @@ fn defaults() {
     assert_eq!(c.media.timeout, Duration::from_secs(60));
     assert_eq!(c.auth.token_secret, None);
     assert_eq!(c.log.format, LogFormat::Text);
+    assert_eq!(c.pbx.srtp, PbxMediaSecurity::Off);
     assert_eq!(c.log.level, "info");
     assert!(c.log.redact);
 }
@@ -214,6 +215,7 @@ fn every_key_has_an_env_variable() {
             ("pbx.header_allow", _) => "X-*",
             ("auth.token_secret" | "admin.token", _) => "a secret of some length",
             ("log.format", _) => "json",
+            ("pbx.srtp", _) => "sdes",
             ("sip.t2_ms" | "media.webrtc_port", _) => "9000",
             (_, Kind::Uint) => "7",
             (_, Kind::Bool) => "false",
@@ -475,5 +477,19 @@ fn load_reads_the_file_and_reports_a_missing_one() {
     assert!(
         err.to_string().contains("/nonexistent/gateway.toml"),
         "{err}"
+    );
+}
+
+#[test]
+fn pbx_srtp_is_off_or_sdes() {
+    let c = ok("[pbx]\nsrtp = \"SDES\"\n", &[]);
+    assert_eq!(c.pbx.srtp, PbxMediaSecurity::Sdes);
+    let c = ok("", &[("SBC_PBX_SRTP", "off")]);
+    assert_eq!(c.pbx.srtp, PbxMediaSecurity::Off);
+    assert_invalid(
+        "[pbx]\nsrtp = \"dtls\"\n",
+        &[],
+        "pbx.srtp",
+        Problem::UnknownPbxSrtp,
     );
 }

@@ -65,6 +65,8 @@ struct Answered {
 /// the PBX's unprotects what it sends; what fails is counted and dropped
 /// before the RTP leg sees it, so it can neither latch nor reach the browser.
 struct PbxSrtpContexts {
+    /// The keys the contexts were made from.
+    keys: SdesKeys,
     send: SrtpContext,
     receive: SrtpContext,
     dropped: SrtpDropCounts,
@@ -73,6 +75,7 @@ struct PbxSrtpContexts {
 impl PbxSrtpContexts {
     fn new(keys: &SdesKeys) -> Self {
         PbxSrtpContexts {
+            keys: keys.clone(),
             send: SrtpContext::new(keys.profile, &keys.send),
             receive: SrtpContext::new(keys.profile, &keys.receive),
             dropped: SrtpDropCounts::default(),
@@ -117,8 +120,9 @@ enum Negotiation {
         pending: BrowserOffer,
     },
     /// The PBX (a call to a registered browser): the WebRTC leg offered
-    /// the PBX's codecs; the browser's answer makes the PBX's.
-    FromPbx { pending: PbxOffered },
+    /// the PBX's codecs; the browser's answer makes the PBX's. `srtp` is
+    /// what its re-offers are read with (the gateway's SDES key, if any).
+    FromPbx { pending: PbxOffered, srtp: PbxSrtp },
     /// The PBX, without an offer (a late offer, RFC 3261 §13.2.1): the
     /// WebRTC leg offered G.711; the browser's answer makes the gateway's
     /// offer to the PBX (in its 200), and the PBX's answer (in its ACK) is

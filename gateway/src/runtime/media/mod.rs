@@ -82,7 +82,8 @@ pub struct MediaSettings {
     pub sip_ip: IpAddr,
     /// Latching and media timeout of the RTP legs.
     pub rtp_leg: RtpLegConfig,
-    /// Offer SDES-SRTP (RTP/SAVP, RFC 4568) to the PBX instead of plain RTP.
+    /// `pbx.srtp = "sdes"`: offer SDES-SRTP (RTP/SAVP, RFC 4568) to the PBX
+    /// instead of plain RTP, and take it in the PBX's offers.
     pub pbx_sdes: bool,
 }
 

@@ -233,6 +233,7 @@ impl MediaTask {
             self.sip_ip,
             sockets,
             self.rtp_leg.clone(),
+            self.pbx_sdes,
             &mut self.rng,
         )?;
         self.calls.insert(id, call);

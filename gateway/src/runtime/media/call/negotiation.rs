@@ -74,7 +74,8 @@ impl MediaCall {
     /// A call from the PBX: the WebRTC leg offers the PBX's codecs to the
     /// browser (that offer is returned); [`Self::set_browser_answer`]
     /// completes both sides. Without a PBX offer (`None`: a late offer) the
-    /// leg offers G.711.
+    /// leg offers G.711. With `sdes`, an offer of SDES-SRTP is taken (a
+    /// plain RTP one still is); without, it is refused.
     #[allow(clippy::too_many_arguments)]
     pub fn create_incoming(
         now: Instant,
@@ -84,16 +85,22 @@ impl MediaCall {
         sip_ip: IpAddr,
         sockets: PbxSockets,
         rtp_leg_config: RtpLegConfig,
+        sdes: bool,
         rng: &mut impl RngCore,
     ) -> Result<(MediaCall, String), MediaError> {
         let (negotiation, codecs) = match pbx_offer {
             Some(offer) => {
                 let parsed = SessionDescription::parse(offer.as_bytes(), &Limits::default())
                     .map_err(|e| MediaError::Sdp(e.into()))?;
-                let pending = read_pbx_offer(&parsed, &CodecPolicy::default(), &PbxSrtp::Off)
+                let srtp = if sdes {
+                    PbxSrtp::Sdes(MasterKey::random(rng))
+                } else {
+                    PbxSrtp::Off
+                };
+                let pending = read_pbx_offer(&parsed, &CodecPolicy::default(), &srtp)
                     .map_err(MediaError::Sdp)?;
                 let codecs: Vec<Codec> = pending.formats.iter().map(|f| f.codec.clone()).collect();
-                (Negotiation::FromPbx { pending }, codecs)
+                (Negotiation::FromPbx { pending, srtp }, codecs)
             }
             // G.711 first: whatever the browser puts first it sends, and
             // the PBX, which has said nothing yet, surely takes G.711.
@@ -142,7 +149,7 @@ impl MediaCall {
         if matches!(self.negotiation, Negotiation::LateFromPbx) {
             return self.late_offer_to_pbx(answer, rng);
         }
-        let Negotiation::FromPbx { pending } = &self.negotiation else {
+        let Negotiation::FromPbx { pending, .. } = &self.negotiation else {
             return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
         };
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
@@ -174,7 +181,7 @@ impl MediaCall {
             rtp,
             bridge,
             pbx: out.pbx,
-            srtp: None,
+            srtp: out.sdes.as_ref().map(PbxSrtpContexts::new),
             codec: audio_codec(&out.payload_map),
         });
         debug!(call = %self.id, map = ?out.payload_map.pairs(), "media call: browser answered the PBX's call");
@@ -235,25 +242,36 @@ impl MediaCall {
         Ok(pbx_offer.sdp.to_string())
     }
 
-    /// A new offer from the PBX in a call it placed (hold, a new address):
-    /// the RTP leg follows its address; codecs stay as negotiated.
+    /// A new offer from the PBX in a call it placed (hold, a new address,
+    /// a new SDES key): the RTP leg follows its address, and a new key of
+    /// the PBX's replaces the context that unprotects what it sends; codecs
+    /// and the gateway's own key stay as negotiated (the SIP leg answers
+    /// with the gateway's last description).
     fn pbx_reoffer(
         &mut self,
         now: Instant,
         offer: &SessionDescription,
     ) -> Result<Option<String>, MediaError> {
-        if !matches!(self.negotiation, Negotiation::FromPbx { .. }) {
+        let Negotiation::FromPbx { srtp, .. } = &self.negotiation else {
             return Ok(None);
-        }
-        let again = read_pbx_offer(offer, &CodecPolicy::default(), &PbxSrtp::Off)
-            .map_err(MediaError::Sdp)?;
+        };
+        let again =
+            read_pbx_offer(offer, &CodecPolicy::default(), srtp).map_err(MediaError::Sdp)?;
+        let Some(a) = &mut self.answered else {
+            return Ok(None);
+        };
         // Against the address in use, not the first offer's: A → B → A
         // must come back to A.
-        if let Some(a) = &mut self.answered
-            && again.pbx.rtp != a.pbx.rtp
-        {
+        if again.pbx.rtp != a.pbx.rtp {
             a.rtp.set_remote(now, again.pbx.rtp);
             a.pbx = again.pbx;
+        }
+        if let (Some(keys), Some(contexts)) = (&again.sdes, &mut a.srtp)
+            && keys.profile == contexts.keys.profile
+            && keys.receive != contexts.keys.receive
+        {
+            contexts.keys.receive = keys.receive.clone();
+            contexts.receive = SrtpContext::new(contexts.keys.profile, &keys.receive);
         }
         Ok(None)
     }

@@ -1,5 +1,6 @@
-//! A call from the PBX whose re-offers move its media: the RTP leg must
-//! follow each new address, back to the first one too.
+//! Calls from the PBX: re-offers that move its media (the RTP leg must
+//! follow each new address, back to the first one too), and offers of
+//! SDES-SRTP (taken only with `pbx.srtp = "sdes"`, re-keyed on a new key).
 
 use super::*;
 use rand::SeedableRng;
@@ -13,6 +14,20 @@ fn pbx_offer(port: u16, version: u32) -> String {
          a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
     )
 }
+
+/// A PBX offer of PCMU over SDES-SRTP from port 4000, with `key` (30
+/// bytes, base64).
+fn pbx_sdes_offer(key: &str, version: u32) -> String {
+    format!(
+        "v=0\r\no=pbx 1 {version} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio 4000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n\
+         a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}\r\na=sendrecv\r\n"
+    )
+}
+
+/// RFC 4568's example key, and another.
+const PBX_KEY: &str = "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR";
+const PBX_NEW_KEY: &str = "YUJDZGVmZ2hpSktMbW5vcFFyc3RVVnd4eXoxMjM0";
 
 /// A browser's answer of PCMU (the ICE and DTLS values are well formed;
 /// no handshake happens here).
@@ -50,6 +65,7 @@ async fn a_pbx_that_moves_its_media_and_back_is_followed_both_times() {
         "127.0.0.1".parse().unwrap(),
         sockets().await,
         RtpLegConfig::default(),
+        false,
         &mut rng,
     )
     .unwrap();
@@ -65,4 +81,65 @@ async fn a_pbx_that_moves_its_media_and_back_is_followed_both_times() {
     call.set_pbx_answer(now, &pbx_offer(4000, 3), &webrtc, &mut rng)
         .unwrap();
     assert_eq!(pbx_rtp(&call), at(4000));
+}
+
+/// A call from the PBX made over `offer`, with or without SDES.
+async fn incoming(offer: &str, sdes: bool) -> Result<MediaCall, MediaError> {
+    let mut rng = StdRng::seed_from_u64(9);
+    let webrtc = WebRtcConfig::new("127.0.0.1:9".parse().unwrap());
+    MediaCall::create_incoming(
+        Instant::now(),
+        MediaCallId(2),
+        Some(offer),
+        &webrtc,
+        "127.0.0.1".parse().unwrap(),
+        sockets().await,
+        RtpLegConfig::default(),
+        sdes,
+        &mut rng,
+    )
+    .map(|(call, _)| call)
+}
+
+#[tokio::test]
+async fn an_sdes_offer_from_the_pbx_is_refused_unless_sdes_is_on() {
+    let offer = pbx_sdes_offer(PBX_KEY, 1);
+    assert!(matches!(
+        incoming(&offer, false).await,
+        Err(MediaError::Sdp(TranslateError::UnsupportedTransport(_)))
+    ));
+    // A plain RTP offer is taken either way.
+    assert!(incoming(&pbx_offer(4000, 1), true).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_sdes_call_from_the_pbx_is_answered_with_a_key_and_follows_a_new_one() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let webrtc = WebRtcConfig::new("127.0.0.1:9".parse().unwrap());
+    let now = Instant::now();
+    let mut call = incoming(&pbx_sdes_offer(PBX_KEY, 1), true).await.unwrap();
+    let answer = call
+        .set_browser_answer(now, BROWSER_ANSWER, &mut rng)
+        .unwrap();
+    assert!(answer.contains("m=audio "), "{answer}");
+    assert!(answer.contains(" RTP/SAVP 0"), "{answer}");
+    assert!(
+        answer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"),
+        "{answer}"
+    );
+    assert!(!answer.contains(PBX_KEY), "the PBX's key is not echoed");
+    let keys = |call: &MediaCall| {
+        let srtp = call.answered.as_ref().unwrap().srtp.as_ref().unwrap();
+        (srtp.keys.send.clone(), srtp.keys.receive.clone())
+    };
+    let (send, receive) = keys(&call);
+    // The same key again changes nothing; a new one replaces the PBX's.
+    call.set_pbx_answer(now, &pbx_sdes_offer(PBX_KEY, 2), &webrtc, &mut rng)
+        .unwrap();
+    assert!(keys(&call) == (send.clone(), receive.clone()));
+    call.set_pbx_answer(now, &pbx_sdes_offer(PBX_NEW_KEY, 3), &webrtc, &mut rng)
+        .unwrap();
+    let (send_after, receive_after) = keys(&call);
+    assert!(send_after == send, "the gateway's own key stays");
+    assert!(receive_after != receive, "the PBX's new key is taken");
 }
