@@ -376,27 +376,26 @@ async fn wait_until_the_page_heard(metrics: &Metrics) {
     panic!("the page did not say it heard the call");
 }
 
+/// `ws_call.mjs` calling baresip: the page plays 440 Hz, hears 1 kHz for
+/// 3 s, then hangs up.
+const CALL_THE_PBX_HEAR_ITS_TONE: [&str; 8] = [
+    "--to",
+    "pbx",
+    "--tone",
+    "440",
+    "--expect",
+    "1000",
+    "--seconds",
+    "3",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
     let pbx = Baresip::start(
         "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
     );
     let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
-    let result = run_node(
-        "ws_call.mjs",
-        &gw,
-        &[
-            "--to",
-            "pbx",
-            "--tone",
-            "440",
-            "--expect",
-            "1000",
-            "--seconds",
-            "3",
-        ],
-    )
-    .await;
+    let result = run_node("ws_call.mjs", &gw, &CALL_THE_PBX_HEAR_ITS_TONE).await;
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["ended"]["by"], "local");
     assert_pbx_heard_the_browser(&pbx).await;
@@ -423,21 +422,7 @@ async fn with_pbx_srtp_sdes_chromium_and_a_baresip_requiring_srtp_hear_each_othe
     .await;
     plain.stop().await;
     let gw = start_gateway_with(&uri, "srtp = \"sdes\"\n").await;
-    let result = run_node(
-        "ws_call.mjs",
-        &gw,
-        &[
-            "--to",
-            "pbx",
-            "--tone",
-            "440",
-            "--expect",
-            "1000",
-            "--seconds",
-            "3",
-        ],
-    )
-    .await;
+    let result = run_node("ws_call.mjs", &gw, &CALL_THE_PBX_HEAR_ITS_TONE).await;
     assert_eq!(refused["ok"], true, "plain RTP was not refused: {refused}");
     assert_eq!(result["ok"], true, "{result}");
     assert_pbx_heard_the_browser(&pbx).await;
