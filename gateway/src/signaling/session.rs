@@ -156,13 +156,16 @@ pub async fn run(socket: WebSocket, config: Arc<SessionConfig>) {
             }
             Served::TakenOver(claim) => {
                 info!(session = ?session.id, "session taken over by a new socket");
-                let_go(&mut socket).await;
+                // Off this task: the new socket is answered meanwhile.
+                tokio::spawn(let_go(socket));
                 Some(*claim)
             }
-            Served::Closed => None,
+            Served::Closed => {
+                // The connection goes now, not when a parked session ends.
+                drop(socket);
+                None
+            }
         };
-        // The connection goes now, not when a parked session ends.
-        drop(socket);
         let claim = match taken_over {
             Some(claim) => Some(claim),
             None if session.id.is_none() => None,
@@ -199,7 +202,7 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
     loop {
         let out = tokio::select! {
             _ = quality.tick() => session.quality().await,
-            Ok(()) = end_all.changed(), if !*end_all.borrow() => session.end_all_calls().await,
+            () = shutting_down(&mut end_all), if !session.calls.is_empty() => session.end_all_calls().await,
             received = socket.recv() => match received {
                 Some(Ok(Message::Text(text))) => {
                     match window.check(now(), &limits) {
@@ -275,9 +278,19 @@ async fn serve(session: &mut Session, inbox: &mut Inbox, socket: &mut WebSocket)
     }
 }
 
+/// Resolves once the gateway ends every call (the drain's grace period is
+/// over, or a second SIGTERM), at once if it already has: a session that
+/// starts serving or parks after that moment still ends its calls.
+async fn shutting_down(end_all: &mut tokio::sync::watch::Receiver<bool>) {
+    // Err: the sender is gone with the gateway; nothing to wait for.
+    if end_all.wait_for(|ending| *ending).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Withdraws the resume token of a session that ends with its socket (it
-/// has nothing to keep): `None`, unless a new socket claimed the session
-/// just now, which then gets it.
+/// has nothing to keep, or its grace period is over): `None`, unless a new
+/// socket claimed the session just now, which then gets it.
 async fn release(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
     if session.config.resumable.withdraw(&session.resume_token) {
         return None;
@@ -289,7 +302,7 @@ async fn release(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
 /// (1000) for a page that still listens, sent for at most
 /// [`CLOSE_HANDSHAKE`] (a socket that went dead with its network may not
 /// take it), and no wait for the answer.
-async fn let_go(socket: &mut WebSocket) {
+async fn let_go(mut socket: WebSocket) {
     let close = Message::Close(Some(CloseFrame {
         code: close_code::NORMAL,
         reason: "the session was resumed on another socket".into(),
@@ -301,8 +314,6 @@ async fn let_go(socket: &mut WebSocket) {
 /// registration go on, their events are handled (and not replayed). A
 /// claim from a new socket ends the wait.
 async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
-    let token = session.resume_token.clone();
-    let resumable = session.config.resumable.clone();
     let mut end_all = session.config.calls.end_all.clone();
     let grace = tokio::time::sleep(session.config.limits.resume_grace);
     tokio::pin!(grace);
@@ -317,14 +328,8 @@ async fn park(session: &mut Session, inbox: &mut Inbox) -> Option<Claim> {
             Some(event) = inbox.media.recv() => { session.on_media(event).await; }
             Some(event) = inbox.reg.recv() => { session.on_registration(event).await; }
             Some(name) = inbox.admin.recv() => { session.end_by_operator(&name).await; }
-            Ok(()) = end_all.changed(), if !*end_all.borrow() => { session.end_all_calls().await; }
-            () = &mut grace => {
-                if resumable.withdraw(&token) {
-                    return None;
-                }
-                // A socket took the token just now: its claim is coming.
-                return inbox.claims.recv().await;
-            }
+            () = shutting_down(&mut end_all), if !session.calls.is_empty() => { session.end_all_calls().await; }
+            () = &mut grace => return release(session, inbox).await,
         }
     }
 }

@@ -21,6 +21,7 @@ use sbc_core::media::webrtc::{
 use sbc_core::sdp::translate::{
     BrowserOffer, GatewayOrigin, PbxMedia, PbxOffered, PbxSide, PbxSrtp, RtcpMode, SdesKeys,
     SipSideAddr, browser_answer_to_pbx, browser_offer_to_pbx, pbx_answer_media, read_pbx_offer,
+    reoffered_keys,
 };
 use sbc_core::sdp::{
     Codec, CodecPolicy, Limits, PayloadFormat, PayloadMap, SessionDescription, TranslateError,
@@ -126,8 +127,9 @@ enum Negotiation {
     /// The PBX, without an offer (a late offer, RFC 3261 §13.2.1): the
     /// WebRTC leg offered G.711; the browser's answer makes the gateway's
     /// offer to the PBX (in its 200), and the PBX's answer (in its ACK) is
-    /// taken as for a browser's call.
-    LateFromPbx,
+    /// taken as for a browser's call. With `sdes`, the gateway's offer is
+    /// of SDES-SRTP.
+    LateFromPbx { sdes: bool },
 }
 
 /// What creating a call gives: the call and the PBX's offer.

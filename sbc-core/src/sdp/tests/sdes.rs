@@ -212,3 +212,34 @@ fn crypto_attributes_hide_their_keys_in_debug() {
     );
     assert!(a.to_string().contains("c2VjcmV0"), "the wire form keeps it");
 }
+
+#[test]
+fn a_pbx_reoffer_is_read_on_the_line_in_use_whatever_comes_first() {
+    let (ours, theirs) = keys();
+    let mut rng = StdRng::seed_from_u64(4);
+    let new = MasterKey::random(&mut rng);
+    let in_use = SdesKeys {
+        tag: 4,
+        profile: SrtpProfile::AesCm128HmacSha1_32,
+        send: ours.clone(),
+        receive: theirs.clone(),
+    };
+    let (k, n) = (theirs.to_base64(), new.to_base64());
+    // The PBX now puts another usable line first and re-keys tag 4.
+    let offer = savp_offer(&format!(
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{k}\n\
+         a=crypto:4 AES_CM_128_HMAC_SHA1_32 inline:{n}\n"
+    ));
+    let again = reoffered_keys(&sdp(&offer), &in_use).unwrap();
+    assert_eq!((again.tag, again.profile), (4, in_use.profile));
+    assert_eq!((&again.send, &again.receive), (&ours, &new));
+    // Tag 4 of another suite, or gone, or plain RTP: errors.
+    let other_suite = savp_offer(&format!("a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:{n}\n"));
+    assert!(reoffered_keys(&sdp(&other_suite), &in_use).is_err());
+    let gone = savp_offer(&format!("a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:{n}\n"));
+    assert!(reoffered_keys(&sdp(&gone), &in_use).is_err());
+    assert!(matches!(
+        reoffered_keys(&sdp(FREESWITCH_OFFER), &in_use),
+        Err(TranslateError::UnsupportedTransport(_))
+    ));
+}

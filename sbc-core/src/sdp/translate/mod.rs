@@ -31,7 +31,7 @@ pub use from_pbx::{
     BrowserOfferOut, PbxAnswer, PbxOffered, browser_answer_to_pbx, pbx_offer_to_browser,
     read_pbx_offer,
 };
-pub use sdes::{PbxSrtp, SdesKeys};
+pub use sdes::{PbxSrtp, SdesKeys, reoffered_keys};
 
 use super::candidate::Candidate;
 use super::codec::{CodecPolicy, PayloadFormat, PayloadMap};

@@ -5,10 +5,10 @@
 //! (`KDR`, `UNENCRYPTED_SRTP`…), which RFC 4568 §6.3.2 lets an answerer
 //! refuse; a key lifetime is accepted and not enforced.
 
-use super::TranslateError;
+use super::{TranslateError, audio_index};
 use crate::media::srtp::{MasterKey, SrtpProfile};
 use crate::sdp::crypto::{Crypto, KeyParam};
-use crate::sdp::model::{Attribute, MediaDescription};
+use crate::sdp::model::{Attribute, MediaDescription, SessionDescription};
 
 /// Whether the PBX leg uses SDES-SRTP.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -105,13 +105,39 @@ pub(super) fn read_answer(
     m: &MediaDescription,
     ours: &MasterKey,
 ) -> Result<SdesKeys, TranslateError> {
+    line_in_use(m, OFFER_TAG, OFFER_PROFILE, ours)
+}
+
+/// The PBX's keys in its re-offer of a call whose keys are `keys`: the
+/// line of the tag and suite in use, since the gateway answers a re-offer
+/// with its last description, that line's (RFC 4568 §7.1.4). The PBX's key
+/// may be new; the gateway's stays. A re-offer without SRTP, or without
+/// that line, is an error.
+pub fn reoffered_keys(
+    offer: &SessionDescription,
+    keys: &SdesKeys,
+) -> Result<SdesKeys, TranslateError> {
+    let m = &offer.media[audio_index(offer)?];
+    if !is_sdes_proto(&m.proto) {
+        return Err(TranslateError::UnsupportedTransport(m.proto.clone()));
+    }
+    line_in_use(m, keys.tag, keys.profile, &keys.send)
+}
+
+/// The line of `tag`, which must be of suite `profile`, paired with `ours`.
+fn line_in_use(
+    m: &MediaDescription,
+    tag: u32,
+    profile: SrtpProfile,
+    ours: &MasterKey,
+) -> Result<SdesKeys, TranslateError> {
     let c = m
         .cryptos()
-        .find(|c| c.tag == OFFER_TAG)
+        .find(|c| c.tag == tag)
         .ok_or(TranslateError::Attribute("crypto"))?;
     match usable(&c) {
-        Some((profile, receive)) if profile == OFFER_PROFILE => Ok(SdesKeys {
-            tag: OFFER_TAG,
+        Some((suite, receive)) if suite == profile => Ok(SdesKeys {
+            tag,
             profile,
             send: ours.clone(),
             receive,

@@ -23,7 +23,7 @@ impl MediaCall {
             Negotiation::FromBrowser { offer, pending } => (offer, pending),
             Negotiation::FromPbx { .. } => return self.pbx_reoffer(now, &parsed),
             // No offer of the gateway's is out yet to be answered.
-            Negotiation::LateFromPbx => {
+            Negotiation::LateFromPbx { .. } => {
                 return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
             }
         };
@@ -75,7 +75,8 @@ impl MediaCall {
     /// browser (that offer is returned); [`Self::set_browser_answer`]
     /// completes both sides. Without a PBX offer (`None`: a late offer) the
     /// leg offers G.711. With `sdes`, an offer of SDES-SRTP is taken (a
-    /// plain RTP one still is); without, it is refused.
+    /// plain RTP one still is), and a late offer is made with SDES;
+    /// without, an SDES offer is refused.
     #[allow(clippy::too_many_arguments)]
     pub fn create_incoming(
         now: Instant,
@@ -105,7 +106,7 @@ impl MediaCall {
             // G.711 first: whatever the browser puts first it sends, and
             // the PBX, which has said nothing yet, surely takes G.711.
             None => (
-                Negotiation::LateFromPbx,
+                Negotiation::LateFromPbx { sdes },
                 vec![
                     Codec::Pcmu,
                     Codec::Pcma,
@@ -146,8 +147,8 @@ impl MediaCall {
         answer: &str,
         rng: &mut impl RngCore,
     ) -> Result<String, MediaError> {
-        if matches!(self.negotiation, Negotiation::LateFromPbx) {
-            return self.late_offer_to_pbx(answer, rng);
+        if let Negotiation::LateFromPbx { sdes } = self.negotiation {
+            return self.late_offer_to_pbx(answer, sdes, rng);
         }
         let Negotiation::FromPbx { pending, .. } = &self.negotiation else {
             return Err(MediaError::Sdp(TranslateError::AnswerMismatch));
@@ -195,6 +196,7 @@ impl MediaCall {
     fn late_offer_to_pbx(
         &mut self,
         answer: &str,
+        sdes: bool,
         rng: &mut impl RngCore,
     ) -> Result<String, MediaError> {
         let parsed = SessionDescription::parse(answer.as_bytes(), &Limits::default())
@@ -222,7 +224,11 @@ impl MediaCall {
                 allowed: vec![first.codec, events],
             },
             ptime: None,
-            srtp: PbxSrtp::Off,
+            srtp: if sdes {
+                PbxSrtp::Sdes(MasterKey::random(rng))
+            } else {
+                PbxSrtp::Off
+            },
         };
         let origin = GatewayOrigin {
             session_id: rng.random_range(1..=u64::from(u32::MAX)),
@@ -260,19 +266,27 @@ impl MediaCall {
         let Some(a) = &mut self.answered else {
             return Ok(None);
         };
+        match &mut a.srtp {
+            // The line of the tag in use, wherever it now stands.
+            Some(contexts) => {
+                let keys = reoffered_keys(offer, &contexts.keys).map_err(MediaError::Sdp)?;
+                if keys.receive != contexts.keys.receive {
+                    contexts.receive = SrtpContext::new(keys.profile, &keys.receive);
+                    contexts.keys = keys;
+                }
+            }
+            // SRTP now, in a call set up without it.
+            None if again.sdes.is_some() => {
+                return Err(MediaError::Sdp(TranslateError::Attribute("crypto")));
+            }
+            None => {}
+        }
         // Against the address in use, not the first offer's: A → B → A
         // must come back to A.
         if again.pbx.rtp != a.pbx.rtp {
             a.rtp.set_remote(now, again.pbx.rtp);
-            a.pbx = again.pbx;
         }
-        if let (Some(keys), Some(contexts)) = (&again.sdes, &mut a.srtp)
-            && keys.profile == contexts.keys.profile
-            && keys.receive != contexts.keys.receive
-        {
-            contexts.keys.receive = keys.receive.clone();
-            contexts.receive = SrtpContext::new(contexts.keys.profile, &keys.receive);
-        }
+        a.pbx = again.pbx;
         Ok(None)
     }
 

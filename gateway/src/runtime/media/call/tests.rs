@@ -57,18 +57,7 @@ async fn a_pbx_that_moves_its_media_and_back_is_followed_both_times() {
     let mut rng = StdRng::seed_from_u64(7);
     let now = Instant::now();
     let webrtc = WebRtcConfig::new("127.0.0.1:9".parse().unwrap());
-    let (mut call, _browser_offer) = MediaCall::create_incoming(
-        now,
-        MediaCallId(1),
-        Some(&pbx_offer(4000, 1)),
-        &webrtc,
-        "127.0.0.1".parse().unwrap(),
-        sockets().await,
-        RtpLegConfig::default(),
-        false,
-        &mut rng,
-    )
-    .unwrap();
+    let mut call = incoming(Some(&pbx_offer(4000, 1)), false).await.unwrap();
     call.set_browser_answer(now, BROWSER_ANSWER, &mut rng)
         .unwrap();
     let at = |port: u16| Some(SocketAddr::from(([127, 0, 0, 1], port)));
@@ -83,14 +72,15 @@ async fn a_pbx_that_moves_its_media_and_back_is_followed_both_times() {
     assert_eq!(pbx_rtp(&call), at(4000));
 }
 
-/// A call from the PBX made over `offer`, with or without SDES.
-async fn incoming(offer: &str, sdes: bool) -> Result<MediaCall, MediaError> {
+/// A call from the PBX made over `offer` (`None`: a late offer), with or
+/// without SDES.
+async fn incoming(offer: Option<&str>, sdes: bool) -> Result<MediaCall, MediaError> {
     let mut rng = StdRng::seed_from_u64(9);
     let webrtc = WebRtcConfig::new("127.0.0.1:9".parse().unwrap());
     MediaCall::create_incoming(
         Instant::now(),
         MediaCallId(2),
-        Some(offer),
+        offer,
         &webrtc,
         "127.0.0.1".parse().unwrap(),
         sockets().await,
@@ -105,11 +95,11 @@ async fn incoming(offer: &str, sdes: bool) -> Result<MediaCall, MediaError> {
 async fn an_sdes_offer_from_the_pbx_is_refused_unless_sdes_is_on() {
     let offer = pbx_sdes_offer(PBX_KEY, 1);
     assert!(matches!(
-        incoming(&offer, false).await,
+        incoming(Some(&offer), false).await,
         Err(MediaError::Sdp(TranslateError::UnsupportedTransport(_)))
     ));
     // A plain RTP offer is taken either way.
-    assert!(incoming(&pbx_offer(4000, 1), true).await.is_ok());
+    assert!(incoming(Some(&pbx_offer(4000, 1)), true).await.is_ok());
 }
 
 #[tokio::test]
@@ -117,7 +107,9 @@ async fn an_sdes_call_from_the_pbx_is_answered_with_a_key_and_follows_a_new_one(
     let mut rng = StdRng::seed_from_u64(11);
     let webrtc = WebRtcConfig::new("127.0.0.1:9".parse().unwrap());
     let now = Instant::now();
-    let mut call = incoming(&pbx_sdes_offer(PBX_KEY, 1), true).await.unwrap();
+    let mut call = incoming(Some(&pbx_sdes_offer(PBX_KEY, 1)), true)
+        .await
+        .unwrap();
     let answer = call
         .set_browser_answer(now, BROWSER_ANSWER, &mut rng)
         .unwrap();
@@ -142,4 +134,17 @@ async fn an_sdes_call_from_the_pbx_is_answered_with_a_key_and_follows_a_new_one(
     let (send_after, receive_after) = keys(&call);
     assert!(send_after == send, "the gateway's own key stays");
     assert!(receive_after != receive, "the PBX's new key is taken");
+}
+
+#[tokio::test]
+async fn a_late_offer_to_the_pbx_is_of_sdes_when_sdes_is_on() {
+    for (sdes, proto) in [(true, " RTP/SAVP "), (false, " RTP/AVP ")] {
+        let mut rng = StdRng::seed_from_u64(13);
+        let mut call = incoming(None, sdes).await.unwrap();
+        let offer = call
+            .set_browser_answer(Instant::now(), BROWSER_ANSWER, &mut rng)
+            .unwrap();
+        assert!(offer.contains(proto), "{offer}");
+        assert_eq!(offer.contains("a=crypto:"), sdes, "{offer}");
+    }
 }
