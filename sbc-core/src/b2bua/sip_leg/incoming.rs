@@ -17,9 +17,7 @@
 //!                     └ CANCEL ─▶ 487, Ended (remote)
 //! ```
 
-use super::session_timer::{
-    MIN_INTERVAL, Refresher, SessionTimer, session_expires, supports_timer,
-};
+use super::session_timer::{Refresher, SessionTimer, session_expires, supports_timer};
 use super::{EndCause, LegConfig, LegError, LegEvent, SipLeg, State};
 use crate::sdp::Direction;
 use crate::sip::dialog::Dialog;
@@ -130,7 +128,7 @@ impl SipLeg {
                 None if supports_timer(&self.invite) => Refresher::Them,
                 None => Refresher::Us,
             };
-            SessionTimer::new(now, interval.max(MIN_INTERVAL), refresher)
+            SessionTimer::new(now, interval, refresher)
         });
         self.send_uas_response(now, 200, Some(sdp), layer);
         self.state = State::Offered {

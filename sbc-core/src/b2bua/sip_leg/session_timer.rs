@@ -60,12 +60,16 @@ impl SessionTimer {
 }
 
 /// A `Session-Expires` header: the interval and the `refresher` parameter
-/// (`uac`, `uas`, or none).
+/// (`uac`, `uas`, or none). A request's interval (an INVITE's, a
+/// re-INVITE's, an UPDATE's) is raised to [`MIN_INTERVAL`]: RFC 4028 §8
+/// lets a UAS refuse a shorter one with 422, and the gateway takes it at its
+/// minimum instead. A response's is taken as given: its sender answered a
+/// request that said the gateway's `Min-SE`.
 pub fn session_expires(m: &Message) -> Option<(u32, Option<bool>)> {
     let value = m.headers.get(HeaderName::SessionExpires)?;
     let text = std::str::from_utf8(value).ok()?;
     let mut parts = text.split(';');
-    let interval = parts.next()?.trim().parse().ok()?;
+    let interval: u32 = parts.next()?.trim().parse().ok()?;
     let mut uac = None;
     for p in parts {
         if let Some((k, v)) = p.split_once('=')
@@ -78,6 +82,11 @@ pub fn session_expires(m: &Message) -> Option<(u32, Option<bool>)> {
             };
         }
     }
+    let interval = if m.is_request() {
+        interval.max(MIN_INTERVAL)
+    } else {
+        interval
+    };
     Some((interval, uac))
 }
 
@@ -95,6 +104,32 @@ pub fn supports_timer(m: &Message) -> bool {
 mod tests {
     use super::*;
     use crate::test_clock::epoch;
+
+    /// An INVITE, or its 200 (`response`), with `Session-Expires: value`.
+    fn with_session_expires(value: &str, response: bool) -> Message {
+        let start = if response {
+            "SIP/2.0 200 OK"
+        } else {
+            "INVITE sip:a@example.com SIP/2.0"
+        };
+        let text = format!(
+            "{start}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+             From: <sip:b@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\nCall-ID: c\r\n\
+             CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nSession-Expires: {value}\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        Message::parse(text.into(), &crate::sip::Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn session_expires_is_read_and_a_request_is_held_to_min_se() {
+        let read = |v: &str, response| session_expires(&with_session_expires(v, response));
+        assert_eq!(read("1800;refresher=uac", false), Some((1800, Some(true))));
+        assert_eq!(read("1800; refresher=UAS", true), Some((1800, Some(false))));
+        assert_eq!(read("10", false), Some((MIN_INTERVAL, None)));
+        assert_eq!(read("10", true), Some((10, None)));
+        assert_eq!(read("soon", false), None);
+    }
 
     #[test]
     fn the_refresher_refreshes_at_half_and_the_other_waits_almost_all() {
