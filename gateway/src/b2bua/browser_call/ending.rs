@@ -131,7 +131,6 @@ fn record_media(m: &Metrics, stats: &CallMediaStats) {
 pub(super) fn count_leg_failure(m: &Metrics, reason: DisconnectReason) {
     let (family, reason) = match reason {
         DisconnectReason::ConsentExpired => (&m.ice_failures, "consent_expired"),
-        DisconnectReason::IceFailed => (&m.ice_failures, "ice_failed"),
         DisconnectReason::FingerprintMismatch => (&m.dtls_failures, "fingerprint_mismatch"),
         DisconnectReason::DtlsFailed => (&m.dtls_failures, "handshake"),
         DisconnectReason::ClosedByPeer => (&m.dtls_failures, "closed_by_peer"),

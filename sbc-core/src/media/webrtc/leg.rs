@@ -120,8 +120,6 @@ pub enum DisconnectReason {
     /// No consent check from the browser within the consent timeout
     /// (RFC 7675): the browser is gone or unreachable.
     ConsentExpired,
-    /// ICE lost every candidate pair.
-    IceFailed,
     /// The browser's DTLS certificate does not match the fingerprint in its
     /// SDP (RFC 8122 §5): someone else is at the other end.
     FingerprintMismatch,
