@@ -340,13 +340,11 @@ async fn run_node(script: &str, gw: &App, args: &[&str]) -> Value {
 async fn assert_pbx_heard_the_browser(b: &Baresip) {
     let heard = |(hz, rms): (f64, f64)| (hz - BROWSER_TONE).abs() <= 10.0 && rms > 300.0;
     let mut last = None;
-    for _ in 0..200 {
+    common::poll_until(Duration::from_secs(10), || {
         last = b.heard().map(|path| dominant_frequency(&path));
-        if last.is_some_and(heard) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        last.is_some_and(heard)
+    })
+    .await;
     let Some((hz, rms)) = last else {
         panic!("baresip recorded nothing in {}", b.records.display());
     };
@@ -367,13 +365,8 @@ async fn wait_until_the_page_heard(metrics: &Metrics) {
             })
             .get()
     };
-    for _ in 0..1200 {
-        if pings() > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the page did not say it heard the call");
+    let heard = common::poll_until(Duration::from_secs(60), || pings() > 0).await;
+    assert!(heard, "the page did not say it heard the call");
 }
 
 /// `ws_call.mjs` calling baresip: the page plays 440 Hz, hears 1 kHz for
@@ -493,12 +486,10 @@ async fn phone_calls_a_registered_browser(account_params: &str, pbx_keys: &str) 
     let dialer = tokio::spawn(async move {
         // The phone dials once the browser is registered (ws_incoming.mjs
         // registers at once), and hangs up once the page has heard it.
-        for _ in 0..600 {
-            if metrics.registrations_active.get() > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::poll_until(Duration::from_secs(30), || {
+            metrics.registrations_active.get() > 0
+        })
+        .await;
         let dialled = ctrl_now(ctrl, "dial", target).await;
         wait_until_the_page_heard(&metrics).await;
         let hung_up = ctrl_now(ctrl, "hangup", String::new()).await;

@@ -91,13 +91,11 @@ async fn metrics_count_a_call_and_promtool_finds_them_clean() {
     assert!(complaints.trim().is_empty(), "promtool: {complaints}");
     // One call record per call, as JSON lines (written as each call ends).
     let mut lines = String::new();
-    for _ in 0..200 {
+    common::poll_until(Duration::from_secs(10), || {
         lines = std::fs::read_to_string(&records).unwrap_or_default();
-        if lines.lines().count() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        lines.lines().count() >= 2
+    })
+    .await;
     println!("{lines}");
     let records: Vec<Value> = lines
         .lines()

@@ -69,12 +69,23 @@ async fn a_refused_registration_is_an_error_and_an_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_browser_answers_a_call_from_the_pbx() {
+    let result = sipp_calls_alice("registrar_then_calls.xml").await;
+    assert_eq!(result["incoming"]["display"], "Bob");
+    assert_eq!(result["incoming"]["to"], "alice");
+    let from = result["incoming"]["from"].as_str().unwrap_or_default();
+    assert!(from.starts_with("sip:1002@"), "{from}");
+}
+
+/// SIPp playing `scenario` as registrar and PBX: the browser registers as
+/// alice and answers its call (`ws_incoming.mjs`, 440 Hz), which must go
+/// well on both sides; the page's result.
+async fn sipp_calls_alice(scenario: &str) -> Value {
     // A grace period of 1 s: the registration is removed soon after the
     // browser's socket closes, which SIPp waits for.
     let port = common::free_port();
     let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
     let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
-    let pbx = sipp("registrar_then_calls.xml", port, &[]);
+    let pbx = sipp(scenario, port, &[]);
     let args = url_and(
         &gw,
         "https",
@@ -83,12 +94,9 @@ async fn a_registered_browser_answers_a_call_from_the_pbx() {
     );
     let result = run_node("ws_incoming.mjs", args).await;
     assert_eq!(result["ok"], true, "{result}");
-    assert_eq!(result["incoming"]["display"], "Bob");
-    assert_eq!(result["incoming"]["to"], "alice");
-    let from = result["incoming"]["from"].as_str().unwrap_or_default();
-    assert!(from.starts_with("sip:1002@"), "{from}");
     sipp_passed(pbx).await;
     gw.stop().await;
+    result
 }
 
 /// A PBX that calls without an offer (RFC 3261 late offer): the gateway
@@ -97,18 +105,5 @@ async fn a_registered_browser_answers_a_call_from_the_pbx() {
 /// back through SIPp's echo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_from_the_pbx_without_an_offer_is_offered_in_the_200() {
-    let port = common::free_port();
-    let pbx_uri = format!("[pbx]\nuri = \"sip:127.0.0.1:{port}\"\n{NO_PINGS}");
-    let gw = start_gateway_with(&pbx_uri, &[("SBC_HTTP_RESUME_GRACE_SECS", "1")]).await;
-    let pbx = sipp("registrar_then_late_offer.xml", port, &[]);
-    let args = url_and(
-        &gw,
-        "https",
-        "/healthz",
-        &["--user", "alice", "--tone", "440"],
-    );
-    let result = run_node("ws_incoming.mjs", args).await;
-    assert_eq!(result["ok"], true, "{result}");
-    sipp_passed(pbx).await;
-    gw.stop().await;
+    sipp_calls_alice("registrar_then_late_offer.xml").await;
 }

@@ -79,3 +79,16 @@ pub async fn run_e2e(script: &str, args: Vec<String>) -> serde_json::Value {
     println!("{line}");
     serde_json::from_str(line).unwrap()
 }
+
+/// Checks `done` every 50 ms until it holds, for at most `limit`; whether
+/// it held. Tests wait on a condition this way, never on a fixed sleep.
+pub async fn poll_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    true
+}
