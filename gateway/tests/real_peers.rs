@@ -369,6 +369,10 @@ async fn wait_until_the_page_heard(metrics: &Metrics) {
     assert!(heard, "the page did not say it heard the call");
 }
 
+/// Baresip's account as the PBX: it answers at once, in G.711.
+const AUTO_ANSWERING_PBX: &str =
+    "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma";
+
 /// `ws_call.mjs` calling baresip: the page plays 440 Hz, hears 1 kHz for
 /// 3 s, then hangs up.
 const CALL_THE_PBX_HEAR_ITS_TONE: [&str; 8] = [
@@ -384,9 +388,7 @@ const CALL_THE_PBX_HEAR_ITS_TONE: [&str; 8] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
-    let pbx = Baresip::start(
-        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
-    );
+    let pbx = Baresip::start(AUTO_ANSWERING_PBX);
     let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
     let result = run_node("ws_call.mjs", &gw, &CALL_THE_PBX_HEAR_ITS_TONE).await;
     assert_eq!(result["ok"], true, "{result}");
@@ -402,9 +404,7 @@ async fn chromium_and_baresip_hear_each_other_and_the_browser_hangs_up() {
 /// plain RTP: SRTP was not optional.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_pbx_srtp_sdes_chromium_and_a_baresip_requiring_srtp_hear_each_other() {
-    let pbx = Baresip::start(
-        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma;mediaenc=srtp-mand",
-    );
+    let pbx = Baresip::start(&format!("{AUTO_ANSWERING_PBX};mediaenc=srtp-mand"));
     let uri = format!("sip:127.0.0.1:{}", pbx.sip_port);
     let plain = start_gateway(&uri).await;
     let refused = run_node(
@@ -424,9 +424,7 @@ async fn with_pbx_srtp_sdes_chromium_and_a_baresip_requiring_srtp_hear_each_othe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
-    let pbx = Baresip::start(
-        "<sip:pbx@127.0.0.1:@SIP_PORT@>;regint=0;answermode=auto;audio_codecs=pcmu,pcma",
-    );
+    let pbx = Baresip::start(AUTO_ANSWERING_PBX);
     let gw = start_gateway(&format!("sip:127.0.0.1:{}", pbx.sip_port)).await;
     // Baresip hangs up once the page has heard it.
     let (metrics, ctrl) = (gw.metrics.clone(), pbx.ctrl_port);
@@ -438,17 +436,10 @@ async fn baresip_hangs_up_and_the_browser_hears_ended_by_remote() {
         "ws_call.mjs",
         &gw,
         &[
-            "--to",
-            "pbx",
-            "--tone",
-            "440",
-            "--expect",
-            "1000",
-            "--seconds",
-            "2",
-            "--hangup",
-            "remote",
-        ],
+            &CALL_THE_PBX_HEAR_ITS_TONE[..6],
+            &["--seconds", "2", "--hangup", "remote"],
+        ]
+        .concat(),
     )
     .await;
     println!("baresip: {}", hangup.await.unwrap());
