@@ -137,12 +137,11 @@ impl MediaTask {
                 duration,
                 reply,
             } => {
-                let (mut shared, calls) = self.shared();
-                let r = match calls.get_mut(&call) {
-                    Some(c) => c.send_dtmf(now, &digits, duration, &mut shared),
-                    None => Err(MediaError::NoSuchCall(call)),
-                };
-                self.settle(call);
+                let r = self
+                    .with_call(call, |c, shared| {
+                        c.send_dtmf(now, &digits, duration, shared)
+                    })
+                    .unwrap_or(Err(MediaError::NoSuchCall(call)));
                 let _ = reply.send(r);
             }
             Command::BrowserReoffer { call, sdp, reply } => {
@@ -288,30 +287,44 @@ impl MediaTask {
             trace!("webrtc datagram for no leg, dropped");
             return;
         };
-        let id = MediaCallId(leg.0);
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&id) {
-            call.handle_webrtc(now, from, data, &mut shared);
-        }
-        self.settle(id);
+        self.with_call(MediaCallId(leg.0), |call, shared| {
+            call.handle_webrtc(now, from, data, shared);
+        });
     }
 
     fn pbx_datagram(&mut self, now: Instant, d: &mut PbxDatagram) {
-        let (mut shared, calls) = self.shared();
-        if let Some(call) = calls.get_mut(&d.call) {
-            call.handle_pbx(now, d.from, &mut d.data, &mut shared);
-        }
-        self.settle(d.call);
+        self.with_call(d.call, |call, shared| {
+            call.handle_pbx(now, d.from, &mut d.data, shared);
+        });
     }
 
     fn timeout(&mut self, now: Instant) {
         for id in self.timers.take_due(now) {
-            let (mut shared, calls) = self.shared();
-            if let Some(call) = calls.get_mut(&id) {
-                call.handle_timeout(now, &mut shared);
-            }
-            self.settle(id);
+            self.with_call(id, |call, shared| call.handle_timeout(now, shared));
         }
+    }
+
+    /// Runs `f` on call `id` and settles it in the same look-up (this is
+    /// the path of every packet); `None`, with its timer cleared, if there
+    /// is no such call.
+    fn with_call<R>(
+        &mut self,
+        id: MediaCallId,
+        f: impl FnOnce(&mut MediaCall, &mut Shared<'_>) -> R,
+    ) -> Option<R> {
+        let (mut shared, calls) = self.shared();
+        let Some(call) = calls.get_mut(&id) else {
+            self.timers.set(id, None);
+            return None;
+        };
+        let r = f(call, &mut shared);
+        if call.is_dead() {
+            self.remove(id);
+        } else {
+            let deadline = call.deadline();
+            self.timers.set(id, deadline);
+        }
+        Some(r)
     }
 
     /// After call `id` was handled: dropped if its browser leg died (the
